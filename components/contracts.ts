@@ -1,0 +1,73 @@
+// Names and shapes that several components agree on. A component that needs
+// another's endpoint imports it from here, so a rename happens in one place.
+import type * as pulumi from "@pulumi/pulumi";
+import type { DiskType, NodeRole } from "../sizing/types";
+
+/** Node label (and taint key) carrying a server's role. Our own prefix: the
+ * NodeRestriction admission plugin rejects kubelet-set node-role.kubernetes.io/*. */
+export const ROLE_LABEL = "matrix-scale.io/role";
+
+/** Label values, one per role of the sizing plan. */
+export const ROLE_VALUES: Readonly<Record<NodeRole, string>> = {
+    controlPlane: "control-plane",
+    app: "app",
+    database: "database",
+    storage: "storage",
+    calls: "calls",
+    li: "li",
+    monitoring: "monitoring",
+};
+
+/** Roles whose servers carry a NoSchedule taint `${ROLE_LABEL}=<value>`: only
+ * workloads that tolerate it (the role's own) land there. */
+export const TAINTED_ROLES: readonly NodeRole[] = ["database", "storage", "calls", "li", "monitoring"];
+
+/** Default StorageClass name per disk type (the existing-cluster provider may rename them). */
+export const DEFAULT_STORAGE_CLASSES: Readonly<Record<DiskType, string>> = {
+    ssd: "matrix-ssd",
+    nvme: "matrix-nvme",
+    hdd: "matrix-hdd",
+};
+
+export const NAMESPACES = {
+    /** Synapse, its workers, router, Element Web, PostgreSQL and Redis for Synapse. */
+    matrix: "matrix",
+    /** The isolated lawful-intercept instance. */
+    li: "matrix-li",
+    /** Object storage (MinIO). */
+    storage: "matrix-storage",
+    /** LiveKit, coturn and their Redis. */
+    calls: "matrix-calls",
+    monitoring: "monitoring",
+} as const;
+
+/** A key inside a Kubernetes Secret. */
+export interface SecretKeyRef {
+    readonly name: string;
+    readonly key: string;
+}
+
+/** What the data layer hands to Synapse (and the LI instance). */
+export interface DataEndpoints {
+    readonly postgres: {
+        /** Service that always reaches the primary, e.g. synapse-db-rw.matrix.svc.cluster.local */
+        readonly host: pulumi.Input<string>;
+        readonly port: number;
+        readonly database: string;
+        readonly user: string;
+        readonly password: SecretKeyRef;
+    };
+    readonly redis: {
+        /** One stable endpoint that always reaches the current master (Synapse cannot use Sentinel). */
+        readonly host: pulumi.Input<string>;
+        readonly port: number;
+        readonly password: SecretKeyRef;
+    };
+    readonly media: {
+        readonly endpointUrl: pulumi.Input<string>;
+        readonly bucket: string;
+        readonly region: string;
+        /** Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for Synapse (read-write). */
+        readonly credentialsSecret: string;
+    };
+}
