@@ -120,7 +120,8 @@ export function haproxyConfig(topo: Topology, r: RouterSettings): string {
         L.push(head, ...body.map((l) => `    ${l}`), "");
     };
 
-    block("global", ["log stdout format raw local0 info", "maxconn 50000", "hard-stop-after 60s"]);
+    // maxconn is left to HAProxy: it derives it from the container's file-descriptor limit.
+    block("global", ["log stdout format raw local0 info", "hard-stop-after 60s"]);
     block("defaults", [
         "mode http",
         "log global",
