@@ -65,7 +65,7 @@ export function buildTopology(plan: Plan, namespace: string = NAMESPACES.matrix)
             const writers = pools.filter((p) => p.def.streams.includes(s)).flatMap((p) => p.instances);
             return [s, writers.length > 0 ? writers : [MAIN_STREAM_WRITER_NAME]];
         }),
-    ) as Record<Stream, readonly string[]>;
+    ) as unknown as Record<Stream, readonly string[]>;
 
     const mainPod = `${MAIN.name}-0`;
     const mainHost = podHost(mainPod, MAIN.name, namespace);
