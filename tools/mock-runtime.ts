@@ -261,12 +261,14 @@ async function runOnce(options: RunOptions): Promise<ProgramRun> {
     } finally {
         process.off("unhandledRejection", onRejection);
     }
-    const error = programError ?? failures[0];
-    if (error !== undefined) {
+    // The SDK re-raises a program's error through its resource promises; report each distinct failure once.
+    const distinct = [programError, ...failures].filter(
+        (f, i, all) => f !== undefined && all.findIndex((g) => g === f || String(g) === String(f)) === i,
+    );
+    if (distinct.length > 0) {
+        const error = distinct[0];
         const err: ProgramError = error instanceof Error ? error : new Error(String(error));
-        if (failures.length > 1 || (programError !== undefined && failures.length > 0)) {
-            err.message += `\n(and ${failures.length - (programError === undefined ? 1 : 0)} more failure(s): ${failures.map(String).join("; ")})`;
-        }
+        if (distinct.length > 1) err.message += `\n(and ${distinct.length - 1} more failure(s): ${distinct.slice(1).map(String).join("; ")})`;
         Object.defineProperty(err, "registered", { value: resources, enumerable: false });
         throw err;
     }
