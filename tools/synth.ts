@@ -1,0 +1,163 @@
+// `npm run synth -- --stack <name> [--out <dir>]`: runs the program under
+// mocks and writes what it would create, so a reviewer can read every
+// Kubernetes object and cloud resource without a cloud account.
+//   <out>/manifests/<namespace|_cluster>/<kind>/<name>.yaml  one Kubernetes object each
+//   <out>/manifests/helm/<namespace>/<release>.yaml          Helm releases (chart, version, repo, values)
+//   <out>/cloud.json                                         every other resource, {type, name, inputs}, sorted
+//   <out>/plan.json                                          the sizing plan
+// Secrets never reach these files: they are written as "[secret]".
+import * as fs from "fs";
+import * as path from "path";
+import { stringify } from "yaml";
+import { isConfigError } from "../config";
+import { FAKE_SECRET_PREFIX, isSecret, REPO_ROOT, runProgram, unwrapSecrets, type RegisteredResource } from "./mock-runtime";
+
+export const REDACTED = "[secret]";
+const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";
+
+/** Replaces every secret-wrapped value, and any string carrying a fake provider secret, with "[secret]". */
+export function redact(v: unknown): any {
+    return unwrapSecrets(v, () => REDACTED) as unknown;
+}
+
+function redactDeep(v: unknown): any {
+    const r = redact(v);
+    const walk = (x: any): any => {
+        if (typeof x === "string") return x.includes(FAKE_SECRET_PREFIX) || x.includes("-----BEGIN") && /PRIVATE KEY/.test(x) ? REDACTED : x;
+        if (Array.isArray(x)) return x.map(walk);
+        if (x && typeof x === "object") return Object.fromEntries(Object.entries(x).map(([k, y]) => [k, walk(y)]));
+        return x;
+    };
+    return walk(r);
+}
+
+/** `kubernetes:apps/v1:Deployment` -> { apiVersion: "apps/v1", kind: "Deployment" }; undefined for non-objects. */
+export function kubernetesKind(type: string): { apiVersion: string; kind: string } | undefined {
+    const m = /^kubernetes:([^:]+)\/([^:/]+):([A-Za-z]+)$/.exec(type);
+    if (!m || type === HELM_RELEASE || m[1] === "helm.sh" || m[1] === "yaml" || m[1] === "kustomize") return undefined;
+    return { apiVersion: m[1] === "core" ? m[2] : `${m[1]}/${m[2]}`, kind: m[3] };
+}
+
+const TOP_ORDER = ["apiVersion", "kind", "metadata"];
+
+function k8sObject(r: RegisteredResource, kind: { apiVersion: string; kind: string }): Record<string, unknown> {
+    const inputs = { ...r.inputs };
+    if (kind.kind === "Secret") {
+        // Every value of a Secret is secret, whether or not the program wrapped it.
+        for (const field of ["data", "stringData"]) {
+            const d = inputs[field];
+            if (d && typeof d === "object" && !isSecret(d)) inputs[field] = Object.fromEntries(Object.keys(d).map((k) => [k, REDACTED]));
+            else if (isSecret(d)) inputs[field] = REDACTED;
+        }
+    }
+    const clean = redactDeep(inputs) as Record<string, unknown>;
+    const metadata = { ...((clean.metadata as Record<string, unknown>) ?? {}) };
+    // Under mocks there is no autonaming; the provider would add a random suffix to the resource name.
+    if (metadata.name === undefined) metadata.name = r.name;
+    const ordered: Record<string, unknown> = { apiVersion: kind.apiVersion, kind: kind.kind, metadata };
+    for (const key of Object.keys(clean).filter((k) => !TOP_ORDER.includes(k)).sort(specFirst)) ordered[key] = clean[key];
+    return ordered;
+}
+
+function specFirst(a: string, b: string): number {
+    const rank = (k: string) => (k === "spec" ? 0 : k === "data" || k === "stringData" ? 2 : 1);
+    return rank(a) - rank(b) || a.localeCompare(b);
+}
+
+function safe(segment: string): string {
+    return segment.replace(/[^A-Za-z0-9._-]/g, "_");
+}
+
+function helmDoc(r: RegisteredResource): Record<string, unknown> {
+    const i = redactDeep(r.inputs) as Record<string, any>;
+    return {
+        release: i.name ?? r.name,
+        namespace: i.namespace ?? "default",
+        chart: i.chart,
+        version: i.version,
+        repo: i.repositoryOpts?.repo,
+        values: i.values ?? {},
+        ...Object.fromEntries(Object.entries(i).filter(([k]) => !["name", "namespace", "chart", "version", "repositoryOpts", "values"].includes(k))),
+    };
+}
+
+export interface SynthResult {
+    readonly manifests: string[];
+    readonly helm: string[];
+    readonly cloud: number;
+}
+
+export async function synth(stack: string, outDir: string): Promise<SynthResult> {
+    const run = await runProgram({ stack });
+    const manifestsDir = path.join(outDir, "manifests");
+    fs.rmSync(outDir, { recursive: true, force: true });
+    fs.mkdirSync(manifestsDir, { recursive: true });
+    const manifests: string[] = [];
+    const helm: string[] = [];
+    const cloud: { type: string; name: string; inputs: unknown }[] = [];
+    for (const r of run.resources) {
+        const kind = kubernetesKind(r.type);
+        if (kind) {
+            const obj = k8sObject(r, kind);
+            const meta = obj.metadata as { name: string; namespace?: string };
+            const file = path.join(manifestsDir, safe(meta.namespace ?? "_cluster"), safe(kind.kind.toLowerCase()), `${safe(meta.name)}.yaml`);
+            fs.mkdirSync(path.dirname(file), { recursive: true });
+            if (fs.existsSync(file)) throw new Error(`two objects map to ${path.relative(outDir, file)}`);
+            fs.writeFileSync(file, stringify(obj, { sortMapEntries: false }));
+            manifests.push(file);
+        } else if (r.type === HELM_RELEASE) {
+            const doc = helmDoc(r);
+            const file = path.join(manifestsDir, "helm", safe(String(doc.namespace)), `${safe(String(doc.release))}.yaml`);
+            fs.mkdirSync(path.dirname(file), { recursive: true });
+            fs.writeFileSync(file, stringify(doc));
+            helm.push(file);
+        } else if (r.type !== "pulumi:pulumi:Stack") {
+            cloud.push({ type: r.type, name: r.name, inputs: redactDeep(r.inputs) });
+        }
+    }
+    cloud.sort((a, b) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name));
+    fs.writeFileSync(path.join(outDir, "cloud.json"), JSON.stringify(cloud, null, 2) + "\n");
+    fs.writeFileSync(path.join(outDir, "plan.json"), JSON.stringify(redactDeep(run.outputs.plan), null, 2) + "\n");
+    return { manifests, helm, cloud: cloud.length };
+}
+
+function parseArgs(argv: string[]): { stack: string; out: string } {
+    let stack: string | undefined;
+    let out: string | undefined;
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i];
+        if (a === "--stack") stack = argv[++i];
+        else if (a.startsWith("--stack=")) stack = a.slice(8);
+        else if (a === "--out") out = argv[++i];
+        else if (a.startsWith("--out=")) out = a.slice(6);
+        else throw new UsageError(`unknown argument ${a}`);
+    }
+    if (!stack) throw new UsageError("--stack <name> is required");
+    return { stack, out: out ?? path.join(REPO_ROOT, "out", stack) };
+}
+
+class UsageError extends Error {}
+
+async function main(): Promise<number> {
+    try {
+        const { stack, out } = parseArgs(process.argv.slice(2));
+        const r = await synth(stack, out);
+        console.log(`${stack}: ${r.manifests.length} Kubernetes objects, ${r.helm.length} Helm releases, ${r.cloud} other resources -> ${out}`);
+        return 0;
+    } catch (e) {
+        if (isConfigError(e)) {
+            for (const p of e.problems) process.stderr.write(`${p}\n`);
+            return 2;
+        }
+        if (e instanceof UsageError) {
+            process.stderr.write(`${e.message}\nusage: npm run synth -- --stack <name> [--out <dir>]\n`);
+            return 64;
+        }
+        process.stderr.write(`${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+        return 1;
+    }
+}
+
+if (require.main === module) {
+    main().then((code) => process.exit(code));
+}
