@@ -49,6 +49,7 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, project 
     const prefix = `${project}:`;
     const values: Record<string, unknown> = {};
     let decodeOk = true;
+    const undecodable = new Set<string>();
     for (const [fullKey, text] of Object.entries(raw)) {
         // Other namespaces (aws:region, kubernetes:context, pulumi:tags) belong to providers and the CLI.
         if (!fullKey.startsWith(prefix)) continue;
@@ -59,6 +60,7 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, project 
                 values[key] = JSON.parse(text);
             } catch {
                 const shown = secretKeys.has(fullKey) ? "[secret]" : JSON.stringify(text);
+                undecodable.add(key);
                 problems.push(`${fullKey}: not valid JSON for an object or list (got ${shown}); allowed: ${field.allowed}`);
                 decodeOk = false;
             }
@@ -76,6 +78,7 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, project 
         }
     }
     for (const [key, field] of Object.entries(CONFIG_FIELDS)) {
+        if (undecodable.has(key)) continue;
         const ctx = { path: project, problems, secret: secretKeys.has(`${prefix}${key}`) };
         const one = parseFields({ [key]: field }, key in values ? { [key]: values[key] } : {}, ctx, ":");
         if (one === INVALID) ok = false;

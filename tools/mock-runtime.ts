@@ -48,6 +48,10 @@ export interface RunOptions {
     /** A config block in Pulumi.<stack>.yaml form, used instead of the file. Keys without a namespace get `matrix:`.
      * `{ secure: "text" }` is taken as the plain secret "text" and marks the key secret, as the CLI does after decrypting. */
     readonly config?: Record<string, unknown>;
+    /** Directory holding Pulumi.<stack>.yaml; default the repository root. */
+    readonly stackDir?: string;
+    /** Entry module to run instead of index.ts (absolute path), e.g. a test fixture that builds one component. */
+    readonly program?: string;
     /** Run as `pulumi preview` (unknown outputs stay unknown). Default false. */
     readonly preview?: boolean;
 }
@@ -71,16 +75,16 @@ export function secret(value: unknown): Record<string, unknown> {
 }
 
 /** Reads the config block of Pulumi.<stack>.yaml. */
-export function stackConfigBlock(stack: string): Record<string, unknown> {
-    const file = path.join(REPO_ROOT, `Pulumi.${stack}.yaml`);
-    if (!fs.existsSync(file)) throw new Error(`no stack file ${file} (stacks: ${listStacks().join(", ") || "none"})`);
+export function stackConfigBlock(stack: string, dir = REPO_ROOT): Record<string, unknown> {
+    const file = path.join(dir, `Pulumi.${stack}.yaml`);
+    if (!fs.existsSync(file)) throw new Error(`no stack file ${file} (stacks: ${listStacks(dir).join(", ") || "none"})`);
     const doc = parseYaml(fs.readFileSync(file, "utf8")) ?? {};
     return (doc.config ?? {}) as Record<string, unknown>;
 }
 
-export function listStacks(): string[] {
+export function listStacks(dir = REPO_ROOT): string[] {
     return fs
-        .readdirSync(REPO_ROOT)
+        .readdirSync(dir)
         .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
         .filter((s): s is string => s !== undefined)
         .sort();
@@ -168,7 +172,9 @@ const mocks: pulumi.runtime.Mocks = {
     call(args) {
         const handler = MOCK_INVOKES[args.token];
         if (!handler) {
-            throw new Error(`mock runtime: no answer for invoke ${args.token}; add it to tools/mock-invokes.ts`);
+            const err = new Error(`mock runtime: no answer for invoke ${args.token}; add it to tools/mock-invokes.ts`);
+            // The SDK rebuilds invoke errors from gRPC's `details` field only.
+            throw Object.assign(err, { details: err.message });
         }
         return handler(args.inputs ?? {});
     },
@@ -198,7 +204,7 @@ export function runProgram(options: RunOptions = {}): Promise<ProgramRun> {
 
 async function runOnce(options: RunOptions): Promise<ProgramRun> {
     const stack = options.stack ?? "dev";
-    const block = options.config ?? stackConfigBlock(stack);
+    const block = options.config ?? stackConfigBlock(stack, options.stackDir);
     const { config, secretKeys } = toRuntimeConfig(block);
 
     await pulumi.runtime.setMocks(mocks, PROJECT, stack, options.preview ?? false);
@@ -247,7 +253,7 @@ async function runOnce(options: RunOptions): Promise<ProgramRun> {
     let programError: unknown;
     try {
         await pulumi.runtime.runInPulumiStack(async () => {
-            const program = require(path.join(REPO_ROOT, "index.ts"));
+            const program = require(options.program ?? path.join(REPO_ROOT, "index.ts"));
             return typeof program.default === "function" ? await program.default() : program;
         });
     } catch (e) {

@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
 import { isConfigError } from "../config";
-import { FAKE_SECRET_PREFIX, isSecret, REPO_ROOT, runProgram, unwrapSecrets, type RegisteredResource } from "./mock-runtime";
+import { FAKE_SECRET_PREFIX, isSecret, REPO_ROOT, runProgram, unwrapSecrets, type RegisteredResource, type RunOptions } from "./mock-runtime";
 
 export const REDACTED = "[secret]";
 const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";
@@ -87,8 +87,8 @@ export interface SynthResult {
     readonly cloud: number;
 }
 
-export async function synth(stack: string, outDir: string): Promise<SynthResult> {
-    const run = await runProgram({ stack });
+export async function synth(stack: string, outDir: string, options: Omit<RunOptions, "stack"> = {}): Promise<SynthResult> {
+    const run = await runProgram({ ...options, stack });
     const manifestsDir = path.join(outDir, "manifests");
     fs.rmSync(outDir, { recursive: true, force: true });
     fs.mkdirSync(manifestsDir, { recursive: true });
@@ -121,27 +121,29 @@ export async function synth(stack: string, outDir: string): Promise<SynthResult>
     return { manifests, helm, cloud: cloud.length };
 }
 
-function parseArgs(argv: string[]): { stack: string; out: string } {
+function parseArgs(argv: string[]): { stack: string; out: string; stackDir?: string } {
     let stack: string | undefined;
     let out: string | undefined;
+    let stackDir: string | undefined;
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         if (a === "--stack") stack = argv[++i];
         else if (a.startsWith("--stack=")) stack = a.slice(8);
         else if (a === "--out") out = argv[++i];
         else if (a.startsWith("--out=")) out = a.slice(6);
+        else if (a === "--stack-dir") stackDir = argv[++i];
         else throw new UsageError(`unknown argument ${a}`);
     }
     if (!stack) throw new UsageError("--stack <name> is required");
-    return { stack, out: out ?? path.join(REPO_ROOT, "out", stack) };
+    return { stack, out: out ?? path.join(REPO_ROOT, "out", stack), ...(stackDir ? { stackDir } : {}) };
 }
 
 class UsageError extends Error {}
 
 async function main(): Promise<number> {
     try {
-        const { stack, out } = parseArgs(process.argv.slice(2));
-        const r = await synth(stack, out);
+        const { stack, out, stackDir } = parseArgs(process.argv.slice(2));
+        const r = await synth(stack, out, stackDir ? { stackDir } : {});
         console.log(`${stack}: ${r.manifests.length} Kubernetes objects, ${r.helm.length} Helm releases, ${r.cloud} other resources -> ${out}`);
         return 0;
     } catch (e) {
@@ -150,7 +152,7 @@ async function main(): Promise<number> {
             return 2;
         }
         if (e instanceof UsageError) {
-            process.stderr.write(`${e.message}\nusage: npm run synth -- --stack <name> [--out <dir>]\n`);
+            process.stderr.write(`${e.message}\nusage: npm run synth -- --stack <name> [--out <dir>] [--stack-dir <dir with Pulumi.<name>.yaml>]\n`);
             return 64;
         }
         process.stderr.write(`${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
