@@ -40,6 +40,8 @@ export interface ProgramRun {
     /** Stack outputs as the engine would store them (secret values wrapped). */
     readonly outputs: Record<string, any>;
     readonly stack: string;
+    /** Plain values of the config's secure entries, so output writers can check nothing shows them. */
+    readonly configSecrets: readonly string[];
 }
 
 export interface RunOptions {
@@ -91,15 +93,17 @@ export function listStacks(dir = REPO_ROOT): string[] {
 }
 
 /** Turns a Pulumi.<stack>.yaml config block into what the CLI hands the program: string values and secret key names. */
-export function toRuntimeConfig(block: Record<string, unknown>): { config: Record<string, string>; secretKeys: string[] } {
+export function toRuntimeConfig(block: Record<string, unknown>): { config: Record<string, string>; secretKeys: string[]; secretValues: string[] } {
     const config: Record<string, string> = {};
     const secretKeys: string[] = [];
+    const secretValues: string[] = [];
     for (const [rawKey, rawValue] of Object.entries(block)) {
         const key = rawKey.includes(":") ? rawKey : `${PROJECT}:${rawKey}`;
         let hasSecret = false;
         const strip = (v: unknown): unknown => {
             if (typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 1 && "secure" in v) {
                 hasSecret = true;
+                secretValues.push(String((v as { secure: unknown }).secure));
                 return (v as { secure: unknown }).secure;
             }
             if (Array.isArray(v)) return v.map(strip);
@@ -110,7 +114,7 @@ export function toRuntimeConfig(block: Record<string, unknown>): { config: Recor
         config[key] = typeof value === "string" ? value : typeof value === "object" && value !== null ? JSON.stringify(value) : String(value);
         if (hasSecret) secretKeys.push(key);
     }
-    return { config, secretKeys };
+    return { config, secretKeys, secretValues };
 }
 
 function fakeSecret(kind: string, name: string): string {
@@ -205,7 +209,7 @@ export function runProgram(options: RunOptions = {}): Promise<ProgramRun> {
 async function runOnce(options: RunOptions): Promise<ProgramRun> {
     const stack = options.stack ?? "dev";
     const block = options.config ?? stackConfigBlock(stack, options.stackDir);
-    const { config, secretKeys } = toRuntimeConfig(block);
+    const { config, secretKeys, secretValues } = toRuntimeConfig(block);
 
     await pulumi.runtime.setMocks(mocks, PROJECT, stack, options.preview ?? false);
     pulumi.runtime.setAllConfig(config, secretKeys);
@@ -278,7 +282,7 @@ async function runOnce(options: RunOptions): Promise<ProgramRun> {
         Object.defineProperty(err, "registered", { value: resources, enumerable: false });
         throw err;
     }
-    return { resources, outputs: stackOutputs, stack };
+    return { resources, outputs: stackOutputs, stack, configSecrets: secretValues };
 }
 
 /** Finds resources by type token (and name, if given). */

@@ -10,25 +10,39 @@ import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
 import { isConfigError } from "../config";
-import { FAKE_SECRET_PREFIX, isSecret, REPO_ROOT, runProgram, unwrapSecrets, type RegisteredResource, type RunOptions } from "./mock-runtime";
+import { FAKE_SECRET_PREFIX, REPO_ROOT, runProgram, unwrapSecrets, type RegisteredResource, type RunOptions } from "./mock-runtime";
 
 export const REDACTED = "[secret]";
 const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";
 
-/** Replaces every secret-wrapped value, and any string carrying a fake provider secret, with "[secret]". */
-export function redact(v: unknown): any {
-    return unwrapSecrets(v, () => REDACTED) as unknown;
-}
-
-function redactDeep(v: unknown): any {
-    const r = redact(v);
-    const walk = (x: any): any => {
-        if (typeof x === "string") return x.includes(FAKE_SECRET_PREFIX) || x.includes("-----BEGIN") && /PRIVATE KEY/.test(x) ? REDACTED : x;
-        if (Array.isArray(x)) return x.map(walk);
-        if (x && typeof x === "object") return Object.fromEntries(Object.entries(x).map(([k, y]) => [k, walk(y)]));
+/**
+ * Redaction: every secret-wrapped value becomes "[secret]". Where a whole
+ * property is wrapped (Pulumi lifts secretness to the top-level input, e.g. a
+ * Helm release's `values`), the property is unwrapped so it stays readable and
+ * every string carrying a known secret is replaced instead: fake provider
+ * outputs (random, tls), private keys, the config's secure values, and their
+ * base64 forms.
+ */
+export function makeRedactor(knownSecrets: readonly string[]): { value: (v: unknown) => any; liftedProperty: (v: unknown) => any } {
+    const known = knownSecrets.filter((s) => s.length >= 4);
+    const looksSecret = (x: string): boolean => {
+        if (x.includes(FAKE_SECRET_PREFIX) || /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(x) || known.some((k) => x.includes(k))) return true;
+        if (/^[A-Za-z0-9+/=\s]{8,}$/.test(x)) {
+            const decoded = Buffer.from(x, "base64").toString("utf8");
+            return decoded.includes(FAKE_SECRET_PREFIX) || known.some((k) => decoded.includes(k));
+        }
+        return false;
+    };
+    const scrub = (x: unknown): any => {
+        if (typeof x === "string") return looksSecret(x) ? REDACTED : x;
+        if (Array.isArray(x)) return x.map(scrub);
+        if (x && typeof x === "object") return Object.fromEntries(Object.entries(x).map(([k, y]) => [k, scrub(y)]));
         return x;
     };
-    return walk(r);
+    return {
+        value: (v) => scrub(unwrapSecrets(v, () => REDACTED)),
+        liftedProperty: (v) => scrub(unwrapSecrets(unwrapSecrets(v, (inner) => unwrapSecrets(inner, () => REDACTED)), () => REDACTED)),
+    };
 }
 
 /** `kubernetes:apps/v1:Deployment` -> { apiVersion: "apps/v1", kind: "Deployment" }; undefined for non-objects. */
@@ -40,17 +54,19 @@ export function kubernetesKind(type: string): { apiVersion: string; kind: string
 
 const TOP_ORDER = ["apiVersion", "kind", "metadata"];
 
-function k8sObject(r: RegisteredResource, kind: { apiVersion: string; kind: string }): Record<string, unknown> {
+type Redactor = ReturnType<typeof makeRedactor>;
+
+function k8sObject(r: RegisteredResource, kind: { apiVersion: string; kind: string }, redact: Redactor): Record<string, unknown> {
     const inputs = { ...r.inputs };
     if (kind.kind === "Secret") {
-        // Every value of a Secret is secret, whether or not the program wrapped it.
+        // Every value of a Secret is secret, whether or not the program wrapped it; the keys stay readable.
         for (const field of ["data", "stringData"]) {
-            const d = inputs[field];
-            if (d && typeof d === "object" && !isSecret(d)) inputs[field] = Object.fromEntries(Object.keys(d).map((k) => [k, REDACTED]));
-            else if (isSecret(d)) inputs[field] = REDACTED;
+            const d = unwrapSecrets(inputs[field]);
+            if (d && typeof d === "object") inputs[field] = Object.fromEntries(Object.keys(d).map((k) => [k, REDACTED]));
+            else if (d !== undefined) inputs[field] = REDACTED;
         }
     }
-    const clean = redactDeep(inputs) as Record<string, unknown>;
+    const clean = redact.value(inputs) as Record<string, unknown>;
     const metadata = { ...((clean.metadata as Record<string, unknown>) ?? {}) };
     // Under mocks there is no autonaming; the provider would add a random suffix to the resource name.
     if (metadata.name === undefined) metadata.name = r.name;
@@ -68,8 +84,8 @@ function safe(segment: string): string {
     return segment.replace(/[^A-Za-z0-9._-]/g, "_");
 }
 
-function helmDoc(r: RegisteredResource): Record<string, unknown> {
-    const i = redactDeep(r.inputs) as Record<string, any>;
+function helmDoc(r: RegisteredResource, redact: Redactor): Record<string, unknown> {
+    const i = redact.value({ ...r.inputs, values: redact.liftedProperty(r.inputs.values) }) as Record<string, any>;
     return {
         release: i.name ?? r.name,
         namespace: i.namespace ?? "default",
@@ -95,10 +111,11 @@ export async function synth(stack: string, outDir: string, options: Omit<RunOpti
     const manifests: string[] = [];
     const helm: string[] = [];
     const cloud: { type: string; name: string; inputs: unknown }[] = [];
+    const redact = makeRedactor(run.configSecrets);
     for (const r of run.resources) {
         const kind = kubernetesKind(r.type);
         if (kind) {
-            const obj = k8sObject(r, kind);
+            const obj = k8sObject(r, kind, redact);
             const meta = obj.metadata as { name: string; namespace?: string };
             const file = path.join(manifestsDir, safe(meta.namespace ?? "_cluster"), safe(kind.kind.toLowerCase()), `${safe(meta.name)}.yaml`);
             fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -106,18 +123,18 @@ export async function synth(stack: string, outDir: string, options: Omit<RunOpti
             fs.writeFileSync(file, stringify(obj, { sortMapEntries: false }));
             manifests.push(file);
         } else if (r.type === HELM_RELEASE) {
-            const doc = helmDoc(r);
+            const doc = helmDoc(r, redact);
             const file = path.join(manifestsDir, "helm", safe(String(doc.namespace)), `${safe(String(doc.release))}.yaml`);
             fs.mkdirSync(path.dirname(file), { recursive: true });
             fs.writeFileSync(file, stringify(doc));
             helm.push(file);
         } else if (r.type !== "pulumi:pulumi:Stack") {
-            cloud.push({ type: r.type, name: r.name, inputs: redactDeep(r.inputs) });
+            cloud.push({ type: r.type, name: r.name, inputs: redact.value(r.inputs) });
         }
     }
     cloud.sort((a, b) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name));
     fs.writeFileSync(path.join(outDir, "cloud.json"), JSON.stringify(cloud, null, 2) + "\n");
-    fs.writeFileSync(path.join(outDir, "plan.json"), JSON.stringify(redactDeep(run.outputs.plan), null, 2) + "\n");
+    fs.writeFileSync(path.join(outDir, "plan.json"), JSON.stringify(redact.liftedProperty(run.outputs.plan), null, 2) + "\n");
     return { manifests, helm, cloud: cloud.length };
 }
 
