@@ -97,8 +97,8 @@ describe("mock runtime", function () {
     });
 
     it("fakes random and tls outputs deterministically, as secrets where the provider marks them", async () => {
-        const a = await runProgram({ program: fixture("secrets-program"), config: {} });
-        const b = await runProgram({ program: fixture("secrets-program"), config: {} });
+        const a = await runProgram({ program: fixture("secrets-program"), config: { "fixture:token": { secure: "t" } } });
+        const b = await runProgram({ program: fixture("secrets-program"), config: { "fixture:token": { secure: "t" } } });
         assert.ok(isSecret(a.outputs.passwordOut) && isSecret(a.outputs.keyPem));
         const pw = unwrapSecrets(a.outputs.passwordOut);
         assert.ok(typeof pw === "string" && pw.startsWith(FAKE_SECRET_PREFIX));

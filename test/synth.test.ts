@@ -50,7 +50,7 @@ describe("synth", function () {
     it("redacts every secret: wrapped values, Secret data, Helm values and random/tls outputs", async () => {
         const out = tmpDir();
         dirs.push(out);
-        const r = await synth("fixture", out, { program: path.join(__dirname, "fixtures", "secrets-program.ts"), config: {} });
+        const r = await synth("fixture", out, { program: path.join(__dirname, "fixtures", "secrets-program.ts"), config: { "fixture:token": { secure: "plan-secret-value" } } });
         assert.strictEqual(r.helm.length, 1);
         const all = filesUnder(out).map((f) => [f, fs.readFileSync(f, "utf8")] as const);
         const leaks = ["mocksecret-", "BEGIN PRIVATE KEY", "plan-secret-value", Buffer.from("not-wrapped-but-still-secret").toString("base64")];
@@ -68,7 +68,7 @@ describe("synth", function () {
         // A public certificate is not a secret and stays readable.
         const ca = parseYaml(fs.readFileSync(path.join(out, "manifests", "matrix", "configmap", "ca.yaml"), "utf8"));
         assert.match(ca.data["ca.crt"], /BEGIN CERTIFICATE/);
-        assert.strictEqual(JSON.parse(fs.readFileSync(path.join(out, "plan.json"), "utf8")).secretInPlan, "[secret]");
+        assert.deepStrictEqual(JSON.parse(fs.readFileSync(path.join(out, "plan.json"), "utf8")), { fixture: true, fromConfig: "[secret]", generated: "[secret]" });
     });
 
     it("redacts the kubeconfig of an existing cluster", async () => {
