@@ -264,6 +264,7 @@ async function runOnce(options: RunOptions): Promise<ProgramRun> {
         programError = e;
     }
     try {
+        await pulumi.runtime.awaitStackRegistrations();
         await (pulumi.runtime as any).waitForRPCs();
         await Promise.allSettled(pending);
         // Let rejections of abandoned outputs reach the handler before it is removed.
