@@ -107,6 +107,8 @@ describe("mock runtime", function () {
         assert.deepStrictEqual(a.outputs, b.outputs);
         const secretRes = only(a.resources, "kubernetes:core/v1:Secret");
         assert.ok(isSecret(secretRes.inputs.stringData), "a secret flowing into a Secret stays wrapped");
+        assert.strictEqual(a.outputs.autonamedName, "autonamed", "an object left to autonaming gets its resource name");
+        assert.strictEqual(a.outputs.releaseStatus, "deployed");
         assert.deepStrictEqual(a.outputs.zoneNames, ["eu-central-1a", "eu-central-1b", "eu-central-1c", "eu-central-1d", "eu-central-1e", "eu-central-1f"]);
     });
 

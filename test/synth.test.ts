@@ -65,6 +65,7 @@ describe("synth", function () {
             { chart: helm.chart, version: helm.version, repo: helm.repo, namespace: helm.namespace, replicas: helm.values.replicas, password: helm.values.auth.password },
             { chart: "example", version: "1.2.3", repo: "https://charts.example.org", namespace: "matrix", replicas: 2, password: "[secret]" },
         );
+        assert.ok(fs.existsSync(path.join(out, "manifests", "default", "configmap", "autonamed.yaml")), "a namespaced object without namespace goes to default/");
         // A public certificate is not a secret and stays readable.
         const ca = parseYaml(fs.readFileSync(path.join(out, "manifests", "matrix", "configmap", "ca.yaml"), "utf8"));
         assert.match(ca.data["ca.crt"], /BEGIN CERTIFICATE/);

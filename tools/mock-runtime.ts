@@ -166,12 +166,32 @@ export function fakeOutputs(type: string, name: string): Record<string, unknown>
     }
 }
 
+/**
+ * What the Kubernetes provider adds on create: the object's name when the
+ * program left it to autonaming (the mock uses the resource name, without the
+ * provider's random suffix), and a Helm release's status.
+ */
+function kubernetesOutputs(type: string, name: string, state: Record<string, any>): void {
+    if (type === "kubernetes:helm.sh/v3:Release") {
+        state.status = { name: state.name ?? name, namespace: state.namespace ?? "default", chart: state.chart, version: state.version, status: "deployed", revision: 1 };
+        if (state.name === undefined) state.name = name;
+        return;
+    }
+    if (state.metadata && typeof state.metadata === "object" && state.metadata.name === undefined) {
+        state.metadata = { ...state.metadata, name };
+    } else if (state.metadata === undefined && state.kind !== undefined) {
+        state.metadata = { name };
+    }
+}
+
 const mocks: pulumi.runtime.Mocks = {
     newResource(args) {
         const extra = fakeOutputs(args.type, args.name);
         // random:RandomInteger's result must be a number within its inputs' range.
         if (args.type === "random:index/randomInteger:RandomInteger") extra.result = args.inputs.min ?? 0;
-        return { id: `${args.name}-id`, state: { ...args.inputs, ...extra } };
+        const state: Record<string, any> = { ...args.inputs, ...extra };
+        if (args.type.startsWith("kubernetes:") && args.custom !== false) kubernetesOutputs(args.type, args.name, state);
+        return { id: `${args.name}-id`, state };
     },
     call(args) {
         const handler = MOCK_INVOKES[args.token];

@@ -54,6 +54,14 @@ export function kubernetesKind(type: string): { apiVersion: string; kind: string
 
 const TOP_ORDER = ["apiVersion", "kind", "metadata"];
 
+/** Kinds without a namespace; anything else with no namespace set lands in "default", as kubectl would put it. */
+const CLUSTER_SCOPED = new Set([
+    "Namespace", "Node", "PersistentVolume", "StorageClass", "CSIDriver", "RuntimeClass", "PriorityClass",
+    "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "APIService", "IngressClass", "GatewayClass",
+    "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding", "ClusterIssuer", "VolumeSnapshotClass",
+]);
+
 type Redactor = ReturnType<typeof makeRedactor>;
 
 function k8sObject(r: RegisteredResource, kind: { apiVersion: string; kind: string }, redact: Redactor): Record<string, unknown> {
@@ -117,7 +125,7 @@ export async function synth(stack: string, outDir: string, options: Omit<RunOpti
         if (kind) {
             const obj = k8sObject(r, kind, redact);
             const meta = obj.metadata as { name: string; namespace?: string };
-            const file = path.join(manifestsDir, safe(meta.namespace ?? "_cluster"), safe(kind.kind.toLowerCase()), `${safe(meta.name)}.yaml`);
+            const file = path.join(manifestsDir, safe(meta.namespace ?? (CLUSTER_SCOPED.has(kind.kind) ? "_cluster" : "default")), safe(kind.kind.toLowerCase()), `${safe(meta.name)}.yaml`);
             fs.mkdirSync(path.dirname(file), { recursive: true });
             if (fs.existsSync(file)) throw new Error(`two objects map to ${path.relative(outDir, file)}`);
             fs.writeFileSync(file, stringify(obj, { sortMapEntries: false }));
