@@ -3,17 +3,37 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster } from "./components/cluster";
 import { Namespaces } from "./components/namespaces";
-import { ConfigError, parseStackConfig } from "./config";
-import { computePlan, SizingError } from "./sizing";
+import { ConfigError, parseStackConfig, type StackConfig } from "./config";
+import { computePlan, SizingError, type Plan } from "./sizing";
 
-// Validation happens before any resource is constructed: a bad config
-// registers nothing and reports every problem in one error.
-const raw = pulumi.runtime.allConfig();
-const secretKeys = Object.keys(raw).filter((k) => isConfigSecret(k));
-const cfg = parseStackConfig(raw, pulumi.getProject(), { secretKeys });
-const sizingPlan = planOrConfigError();
+/** The program. Pulumi calls the default export and turns its result into stack outputs. */
+export default function main(): Record<string, unknown> {
+    // Validation happens before any resource is constructed: a bad config
+    // registers nothing and reports every problem in one error.
+    const cfg = readConfig();
+    const plan = planOrConfigError(cfg);
 
-function planOrConfigError() {
+    const cluster = new Cluster("cluster", { config: cfg.cluster });
+    new Namespaces("namespaces", { provider: cluster.provider });
+
+    return {
+        /** The whole sizing plan, so `pulumi preview` shows what will be built before anything is. */
+        plan,
+        domain: cfg.domain,
+        storageClasses: cluster.storageClasses,
+        // Only when the program knows it; always a secret.
+        ...(cluster.kubeconfig ? { kubeconfig: cluster.kubeconfig } : {}),
+    };
+}
+
+function readConfig(): StackConfig {
+    const raw = pulumi.runtime.allConfig();
+    // isConfigSecret is exported by the SDK runtime but marked internal in its typings.
+    const isSecret = (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret ?? (() => false);
+    return parseStackConfig(raw, pulumi.getProject(), { secretKeys: Object.keys(raw).filter((k) => isSecret(k)) });
+}
+
+function planOrConfigError(cfg: StackConfig): Plan {
     try {
         return computePlan(cfg.sizing);
     } catch (e) {
@@ -22,21 +42,3 @@ function planOrConfigError() {
         throw e;
     }
 }
-
-const cluster = new Cluster("cluster", { config: cfg.cluster });
-new Namespaces("namespaces", { provider: cluster.provider });
-
-function isConfigSecret(key: string): boolean {
-    // Exported by the SDK runtime but marked internal in its typings.
-    const fn = (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret;
-    return fn ? fn(key) : false;
-}
-
-/** The whole sizing plan, so `pulumi preview` shows what will be built before anything is. */
-export const plan = sizingPlan;
-export const domain = cfg.domain;
-/** The cluster's StorageClasses and, when the program knows it, its kubeconfig (always a secret). */
-export const clusterInfo = {
-    storageClasses: cluster.storageClasses,
-    ...(cluster.kubeconfig ? { kubeconfig: cluster.kubeconfig } : {}),
-};

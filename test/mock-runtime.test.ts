@@ -52,8 +52,11 @@ describe("mock runtime", function () {
         const provider = only(run.resources, "pulumi:providers:kubernetes");
         assert.ok(isSecret(provider.inputs.kubeconfig), "provider kubeconfig must be a secret input");
         assert.strictEqual(unwrapSecrets(provider.inputs.kubeconfig), kubeconfig);
-        assert.ok(isSecret(run.outputs.clusterInfo), "the output holding the kubeconfig must be secret");
-        assert.strictEqual(unwrapSecrets(run.outputs.clusterInfo).kubeconfig, kubeconfig);
+        assert.ok(isSecret(run.outputs.kubeconfig), "the kubeconfig output must be secret");
+        assert.strictEqual(unwrapSecrets(run.outputs.kubeconfig), kubeconfig);
+        assert.ok(!isSecret(run.outputs.storageClasses) && !isSecret(run.outputs.plan), "only the kubeconfig is secret");
+        const viaContext = await runProgram({ stack: "dev" });
+        assert.ok(!("kubeconfig" in viaContext.outputs), "no kubeconfig output when deploying through a local context");
     });
 
     it("turns a stack file's config block into CLI-style strings and secret keys", () => {

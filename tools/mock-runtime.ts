@@ -278,7 +278,7 @@ async function runOnce(options: RunOptions): Promise<ProgramRun> {
     try {
         await pulumi.runtime.runInPulumiStack(async () => {
             const program = require(options.program ?? path.join(REPO_ROOT, "index.ts"));
-            return typeof program.default === "function" ? await program.default() : program;
+            return await programOutputs(program);
         });
     } catch (e) {
         programError = e;
@@ -304,6 +304,17 @@ async function runOnce(options: RunOptions): Promise<ProgramRun> {
         throw err;
     }
     return { resources, outputs: stackOutputs, stack, configSecrets: secretValues };
+}
+
+/** What Pulumi's Node.js host does with the entry module: a default export (called if a function) or the named exports. */
+async function programOutputs(program: Record<string, unknown>): Promise<unknown> {
+    if (Object.getOwnPropertyDescriptor(program, "default") !== undefined) {
+        const named = Object.keys(program).filter((k) => k !== "default" && k !== "__esModule");
+        if (named.length > 0) throw new Error(`entry module has a default export and named exports (${named.join(", ")}); Pulumi refuses both`);
+        const main = program.default;
+        return main instanceof Function ? await main() : main;
+    }
+    return program;
 }
 
 /** Finds resources by type token (and name, if given). */

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import { NAMESPACES } from "../../components/contracts";
 import { POD_SECURITY_EXCEPTIONS, podSecurityLabels, type NamespaceKey } from "../../components/namespaces";
-import { runProgram, unwrapSecrets } from "../../tools/mock-runtime";
+import { runProgram } from "../../tools/mock-runtime";
 
 const ENFORCE = "pod-security.kubernetes.io/enforce";
 
@@ -31,7 +31,7 @@ describe("cluster and namespaces components", function () {
         const run = await runProgram({
             config: { ccu: 5000, domain: "chat.example.org", cluster: { provider: "existing", context: "prod", storageClasses: { nvme: "local-nvme" } } },
         });
-        assert.deepStrictEqual(unwrapSecrets(run.outputs.clusterInfo).storageClasses, { ssd: "matrix-ssd", nvme: "local-nvme", hdd: "matrix-hdd" });
+        assert.deepStrictEqual(run.outputs.storageClasses, { ssd: "matrix-ssd", nvme: "local-nvme", hdd: "matrix-hdd" });
         assert.strictEqual(run.outputs.plan.ccu, 5000);
     });
 
