@@ -40,6 +40,10 @@ describe("mock runtime", function () {
         const prod = await runProgram({ stack: "prod" });
         const again = await runProgram({ stack: "dev" });
         assert.strictEqual(prod.outputs.plan.ccu, 20000);
+        for (const run of [dev, prod]) {
+            const types = new Set(run.resources.map((r) => r.type));
+            for (const t of ["matrix:cluster:Cluster", "matrix:namespaces:Namespaces", "pulumi:providers:kubernetes", NS_TYPE]) assert.ok(types.has(t), `${run.stack} registers ${t}`);
+        }
         assert.ok(prod.resources.every((r) => r.urn.startsWith("urn:pulumi:prod::matrix::")));
         assert.deepStrictEqual(again.resources.map((r) => r.urn), dev.resources.map((r) => r.urn));
         assert.deepStrictEqual(again.outputs, dev.outputs);
