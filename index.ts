@@ -2,6 +2,8 @@
 // then build the components from it. Nothing here decides a number.
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster } from "./components/cluster";
+import { INTERIM_DATA_ENDPOINTS } from "./components/data-endpoints-interim";
+import { matrixApps } from "./components/matrix-apps";
 import { Namespaces } from "./components/namespaces";
 import { ConfigError, parseStackConfig, type StackConfig } from "./config";
 import { computePlan, SizingError, type Plan } from "./sizing";
@@ -14,7 +16,9 @@ export default function main(): Record<string, unknown> {
     const plan = planOrConfigError(cfg);
 
     const cluster = new Cluster("cluster", { config: cfg.cluster });
-    new Namespaces("namespaces", { provider: cluster.provider });
+    const namespaces = new Namespaces("namespaces", { provider: cluster.provider });
+    // Synapse, its router, Element Web and the edge (data endpoints: see data-endpoints-interim.ts).
+    matrixApps(cfg, plan, INTERIM_DATA_ENDPOINTS, { provider: cluster.provider, dependsOn: [namespaces] });
 
     return {
         /** The whole sizing plan, so `pulumi preview` shows what will be built before anything is. */

@@ -6,5 +6,6 @@
 import { cluster } from "./cluster";
 import { core } from "./core";
 import { sizing } from "./sizing";
+import { synapse } from "./synapse";
 
-export const SECTIONS = [core, sizing, cluster] as const;
+export const SECTIONS = [core, sizing, cluster, synapse] as const;
