@@ -30,3 +30,24 @@ describe("haproxy -c accepts the generated router config", () => {
         assert.equal(checkConfig("frontend x\n    bind 127.0.0.1:notaport\n").ok, false);
     });
 });
+
+describe("test mode changes only where servers come from", () => {
+    it("has the same frontend rules and backend balancing with static servers as with DNS discovery", () => {
+        const plan = computePlan({ ccu: 20000, federation: true });
+        const topo = buildTopology(plan);
+        const s = settings(plan.synapse.maxUploadBytes);
+        const pools = Object.fromEntries(topo.pools.map((p) => [p.def.type, (p.def.scalable ? [1, 2, 3] : p.instances).map((_, i) => `127.0.0.1:${10000 + i}`)]));
+        const dns = haproxyConfig(topo, s);
+        const fixed = haproxyConfig(topo, { ...s, staticServers: { main: "127.0.0.1:9999", pools } });
+        // Everything but server lines and the resolvers section (which only DNS mode needs).
+        const logic = (cfg: string) =>
+            cfg
+                .replace(/resolvers kube\n(    .*\n)*\n/, "")
+                .split("\n")
+                .filter((l) => !/^\s+(server|server-template) /.test(l))
+                .join("\n");
+        assert.equal(logic(fixed), logic(dns));
+        assert.match(dns, /server-template/);
+        assert.doesNotMatch(fixed, /server-template|resolvers/);
+    });
+});

@@ -249,6 +249,26 @@ describe("routing through the generated HAProxy config (real haproxy, stub worke
             assert.ok(sources.size > 1, "remote servers spread over several generic workers");
         });
 
+        it("takes a worker out when its GET /health fails, though it still answers requests", async () => {
+            const generics = r!.byType.get("generic")!;
+            const sick = generics[0];
+            r!.stubs.get(sick)!.setHealthy(false);
+            try {
+                await waitFor("haproxy to mark the unhealthy generic worker down", async () => {
+                    const seen = new Set<string>();
+                    for (let i = 0; i < 12; i++) seen.add((await send(r!.port, "GET", "/_matrix/client/versions")).stub!);
+                    return seen.has(sick) ? undefined : seen;
+                });
+                for (let i = 0; i < 30; i++) assert.notEqual((await send(r!.port, "GET", "/_matrix/client/versions")).stub, sick);
+            } finally {
+                r!.stubs.get(sick)!.setHealthy(true);
+            }
+            await waitFor("the worker to come back", async () => {
+                for (let i = 0; i < 12; i++) if ((await send(r!.port, "GET", "/_matrix/client/versions")).stub === sick) return true;
+                return undefined;
+            });
+        });
+
         it("moves only the stopped synchrotron's users (consistent hashing)", async () => {
             const before = new Map<string, string>();
             for (const t of TOKENS) before.set(t, (await send(r!.port, "GET", SYNC, bearer(t))).stub!);

@@ -7,15 +7,18 @@ export interface Stub {
     readonly name: string;
     readonly port: number;
     readonly address: string;
+    /** Makes /health answer 503 (the process still answers everything else). */
+    setHealthy(healthy: boolean): void;
     stop(): Promise<void>;
 }
 
 export async function startStub(name: string): Promise<Stub> {
+    let healthy = true;
     const server = http.createServer((req, res) => {
         req.resume();
         req.on("end", () => {
             if (req.url === "/health") {
-                res.writeHead(200, { "content-type": "text/plain" }).end("OK");
+                res.writeHead(healthy ? 200 : 503, { "content-type": "text/plain" }).end(healthy ? "OK" : "unhealthy");
                 return;
             }
             const body = JSON.stringify({ name, method: req.method, url: req.url, xff: req.headers["x-forwarded-for"] ?? null });
@@ -33,6 +36,9 @@ export async function startStub(name: string): Promise<Stub> {
         name,
         port,
         address: `127.0.0.1:${port}`,
+        setHealthy: (h) => {
+            healthy = h;
+        },
         stop: () =>
             new Promise<void>((resolve) => {
                 if (stopped) return resolve();
