@@ -33,6 +33,7 @@ export interface K8sObject {
 
 export const GATEWAY = "matrix";
 export const TLS_SECRET = "matrix-tls";
+export const PROXY_CONFIG = "matrix-edge";
 const GW_API = "gateway.networking.k8s.io/v1";
 const CM_API = "cert-manager.io/v1";
 const EG_API = "gateway.envoyproxy.io/v1alpha1";
@@ -61,12 +62,30 @@ export function edgeObjects(s: EdgeSettings): K8sObject[] {
         tls: { mode: "Terminate", certificateRefs: [{ kind: "Secret", name: secret }] },
         allowedRoutes: { namespaces: { from: "Same" } },
     }));
+    // Two Envoy proxies with a disruption budget; Envoy Gateway keeps externalTrafficPolicy Local on
+    // their Service, so the proxies see the real client address the admin rule and the router rely on.
+    out.push({
+        apiVersion: EG_API,
+        kind: "EnvoyProxy",
+        metadata: { name: PROXY_CONFIG, namespace: ns },
+        spec: {
+            provider: {
+                type: "Kubernetes",
+                kubernetes: {
+                    envoyDeployment: { replicas: 2 },
+                    envoyPDB: { minAvailable: 1 },
+                    envoyService: { externalTrafficPolicy: "Local" },
+                },
+            },
+        },
+    });
     out.push({
         apiVersion: GW_API,
         kind: "Gateway",
         metadata: { name: GATEWAY, namespace: ns },
         spec: {
             gatewayClassName: s.gatewayClassName,
+            infrastructure: { parametersRef: { group: "gateway.envoyproxy.io", kind: "EnvoyProxy", name: PROXY_CONFIG } },
             listeners: [{ name: "http", protocol: "HTTP", port: 80, allowedRoutes: { namespaces: { from: "Same" } } }, ...httpsListeners],
         },
     });
