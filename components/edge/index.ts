@@ -2,7 +2,7 @@
 // cert-manager, optionally installed here, then the objects of objects.ts.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { edgeObjects, gatewayClass, type EdgeSettings } from "./objects";
+import { EDGE_PROXY_NAMESPACE, edgeObjects, gatewayClass, type EdgeSettings } from "./objects";
 
 export interface EdgeArgs {
     readonly settings: EdgeSettings;
@@ -25,7 +25,7 @@ export class Edge extends pulumi.ComponentResource {
                         name: "envoy-gateway",
                         chart: "oci://docker.io/envoyproxy/gateway-helm",
                         version: args.envoyGatewayVersion,
-                        namespace: "envoy-gateway-system",
+                        namespace: EDGE_PROXY_NAMESPACE,
                         createNamespace: true,
                     },
                     child,

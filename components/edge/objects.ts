@@ -34,6 +34,8 @@ export interface K8sObject {
 export const GATEWAY = "matrix";
 export const TLS_SECRET = "matrix-tls";
 export const PROXY_CONFIG = "matrix-edge";
+/** Where Envoy Gateway runs its proxies (its controller's namespace, as installed by edge/index.ts). */
+export const EDGE_PROXY_NAMESPACE = "envoy-gateway-system";
 const GW_API = "gateway.networking.k8s.io/v1";
 const CM_API = "cert-manager.io/v1";
 const EG_API = "gateway.envoyproxy.io/v1alpha1";

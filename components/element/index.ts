@@ -2,6 +2,7 @@
 // application servers, with the generated config.json.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { EDGE_PROXY_NAMESPACE } from "../edge/objects";
 import { createHash } from "node:crypto";
 import { NAMESPACES, ROLE_LABEL, ROLE_VALUES } from "../contracts";
 import { elementConfig, type ElementSettings } from "./config";
@@ -78,6 +79,19 @@ export class ElementWeb extends pulumi.ComponentResource {
             child,
         );
         new k8s.policy.v1.PodDisruptionBudget(ELEMENT_NAME, { metadata: { name: ELEMENT_NAME, namespace: ns }, spec: { minAvailable: 1, selector: { matchLabels: SELECTOR } } }, child);
+        // Only the edge's proxies reach it (kubelet probes are not subject to NetworkPolicy).
+        new k8s.networking.v1.NetworkPolicy(
+            ELEMENT_NAME,
+            {
+                metadata: { name: ELEMENT_NAME, namespace: ns },
+                spec: {
+                    podSelector: { matchLabels: SELECTOR },
+                    policyTypes: ["Ingress"],
+                    ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": EDGE_PROXY_NAMESPACE } } }], ports: [{ port: ELEMENT_PORT }] }],
+                },
+            },
+            child,
+        );
         this.registerOutputs({ checksum });
     }
 }

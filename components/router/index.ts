@@ -3,6 +3,7 @@
 // exposes only the client/federation port.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { EDGE_PROXY_NAMESPACE } from "../edge/objects";
 import { createHash } from "node:crypto";
 import { ROLE_LABEL, ROLE_VALUES } from "../contracts";
 import type { Topology } from "../synapse/topology";
@@ -90,6 +91,19 @@ export class Router extends pulumi.ComponentResource {
         new k8s.policy.v1.PodDisruptionBudget(
             ROUTER_NAME,
             { metadata: { name: ROUTER_NAME, namespace: ns }, spec: { minAvailable: 1, selector: { matchLabels: SELECTOR } } },
+            child,
+        );
+        // Only the edge's proxies reach it (kubelet probes are not subject to NetworkPolicy).
+        new k8s.networking.v1.NetworkPolicy(
+            ROUTER_NAME,
+            {
+                metadata: { name: ROUTER_NAME, namespace: ns },
+                spec: {
+                    podSelector: { matchLabels: SELECTOR },
+                    policyTypes: ["Ingress"],
+                    ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": EDGE_PROXY_NAMESPACE } } }], ports: [{ port: ROUTER_PORT }] }],
+                },
+            },
             child,
         );
         this.registerOutputs({ checksum });

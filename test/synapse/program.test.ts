@@ -93,6 +93,14 @@ describe("Synapse and its front under the real program", function () {
                 named(run, "kubernetes:policy/v1:PodDisruptionBudget", "synapse-router");
                 assert.ok(named(run, "kubernetes:apps/v1:Deployment", "element-web").inputs.spec.replicas >= 2);
                 for (const s of of(run, "kubernetes:core/v1:Service")) assert.notEqual(s.inputs.spec.type, "LoadBalancer", s.name);
+                // Router and Element accept traffic only from the edge's proxies; Synapse's replication only from Synapse.
+                for (const np of ["synapse-router", "element-web"]) {
+                    const from = named(run, "kubernetes:networking.k8s.io/v1:NetworkPolicy", np).inputs.spec.ingress[0].from;
+                    assert.deepEqual(from, [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "envoy-gateway-system" } } }], np);
+                }
+                const synapsePolicy = named(run, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "synapse").inputs.spec.ingress;
+                const replication = synapsePolicy.find((r: any) => r.ports[0].port === 9093);
+                assert.deepEqual(replication.from, [{ podSelector: { matchLabels: { "app.kubernetes.io/name": "synapse" } } }]);
             });
         });
     }
