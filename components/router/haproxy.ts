@@ -51,10 +51,23 @@ const BALANCE_SUFFIX: Readonly<Record<Balance, string>> = {
 /** Backend name for a pool and balancing (also what the routing test reads back). */
 export const backendName = (pool: Pool, balance: Balance) => `be_${ident(pool.def.name)}_${BALANCE_SUFFIX[balance]}`;
 
+// Hash keys are computed in the backend that uses them (before it picks a server),
+// so requests routed elsewhere pay for no regex. txn.client is set by the frontend.
 const BALANCE_DIRECTIVE: Readonly<Record<Balance, string[]>> = {
-    accessToken: ["balance hash var(txn.mx_token)", "hash-type consistent"],
+    accessToken: [
+        // The access token however it is sent: the same token reaches the same server either way.
+        `http-request set-var(txn.mx_token) 'req.hdr(Authorization),regsub("^Bearer[[:space:]]+","",i)' if { req.hdr(Authorization) -m found }`,
+        "http-request set-var(txn.mx_token) url_param(access_token) unless { var(txn.mx_token) -m found }",
+        "balance hash var(txn.mx_token)",
+        "hash-type consistent",
+    ],
     sourceAddress: ["balance hash var(txn.client)", "hash-type consistent"],
-    roomId: ["balance hash var(txn.room)", "hash-type consistent"],
+    roomId: [
+        // The room ID after /rooms/; paths without one (/join/<alias>, /profile/<user>) hash whole.
+        `http-request set-var(txn.room) 'path,regsub("^.*/rooms/([^/]+)(/.*)?$","\\1")'`,
+        "balance hash var(txn.room)",
+        "hash-type consistent",
+    ],
     roundrobin: ["balance roundrobin"],
 };
 
@@ -176,10 +189,6 @@ export function haproxyConfig(topo: Topology, r: RouterSettings): string {
         fe.push("http-request deny deny_status 403 if { path_beg /_synapse/admin }");
     }
     if (!topo.federation) fe.push("http-request deny deny_status 404 if { path_beg /_matrix/federation/ /_matrix/key/ }");
-    // Hash keys: the access token however it is sent, and the room in the path.
-    fe.push(`http-request set-var(txn.mx_token) 'req.hdr(Authorization),regsub("^Bearer[[:space:]]+","",i)' if { req.hdr(Authorization) -m found }`);
-    fe.push("http-request set-var(txn.mx_token) url_param(access_token) unless { var(txn.mx_token) -m found }");
-    fe.push(`http-request set-var(txn.room) 'path,regsub("^.*/rooms/([^/]+)(/.*)?$","\\1")'`);
     fe.push("acl get_or_head method GET HEAD");
     for (const { group, pool, backend } of routes) {
         const acl = `r_${ident(pool.def.name.replace(/^synapse-/, ""))}_${group.id}`;
