@@ -18,12 +18,14 @@ export default function main(): Record<string, unknown> {
     const cluster = new Cluster("cluster", { config: cfg.cluster });
     const namespaces = new Namespaces("namespaces", { provider: cluster.provider });
     // Synapse, its router, Element Web and the edge (data endpoints: see data-endpoints-interim.ts).
-    matrixApps(cfg, plan, INTERIM_DATA_ENDPOINTS, { provider: cluster.provider, dependsOn: [namespaces] });
+    const apps = matrixApps(cfg, plan, INTERIM_DATA_ENDPOINTS, { provider: cluster.provider, dependsOn: [namespaces] });
 
     return {
         /** The whole sizing plan, so `pulumi preview` shows what will be built before anything is. */
         plan,
         domain: cfg.domain,
+        /** Every Synapse process pool: kind, pods or autoscaling bounds, and why it exists. */
+        synapse: apps.synapse.summary,
         storageClasses: cluster.storageClasses,
         // Only when the program knows it; always a secret.
         ...(cluster.kubeconfig ? { kubeconfig: cluster.kubeconfig } : {}),

@@ -9,7 +9,7 @@ import type { Plan } from "../../sizing/types";
 import { NAMESPACES, type DataEndpoints } from "../contracts";
 import { configChecksum, SECRET_FILES, synapseConfigFiles, type SynapseSettings } from "./homeserver";
 import { HTTP_PORT, METRICS_PORT, REPLICATION_PORT } from "./ports";
-import { buildTopology, type Topology } from "./topology";
+import { buildTopology, topologySummary, type Topology } from "./topology";
 import {
     CONFIG_MAP,
     HPA_BEHAVIOR,
@@ -45,12 +45,15 @@ export class Synapse extends pulumi.ComponentResource {
     /** Checksum of every Synapse file, as annotated on every pod template. */
     public readonly configChecksum: pulumi.Output<string>;
     public readonly configMap: k8s.core.v1.ConfigMap;
+    /** One line per process pool, for the stack outputs. */
+    public readonly summary: Record<string, string>;
 
     constructor(name: string, args: SynapseArgs, opts?: pulumi.ComponentResourceOptions) {
         super("matrix:synapse:Synapse", name, {}, opts);
         const ns = args.namespace ?? NAMESPACES.matrix;
         const topo = buildTopology(args.plan, ns);
         this.topology = topo;
+        this.summary = topologySummary(topo);
         const child = { parent: this };
 
         // Secrets Synapse reads from files; generated once and kept in state as secrets.

@@ -90,3 +90,15 @@ export function buildTopology(plan: Plan, namespace: string = NAMESPACES.matrix)
 export function instanceHttpAddress(pool: Pool, instance: string, namespace: string): string {
     return `${podHost(instance, pool.headlessService, namespace)}:${HTTP_PORT}`;
 }
+
+/** What runs, in words a reviewer reads in `pulumi preview` outputs before anything is created. */
+export function topologySummary(topo: Topology): Record<string, string> {
+    const out: Record<string, string> = { [topo.main.name]: `StatefulSet, 1 pod (${topo.main.podName})` };
+    for (const p of topo.pools) {
+        const d = p.def;
+        out[d.name] = d.scalable
+            ? `Deployment + HPA ${p.size.count}..${p.size.maxReplicas} pods: ${d.purpose}`
+            : `StatefulSet, ${p.instances.length} pod(s) ${p.instances.join(", ")}: ${d.purpose}`;
+    }
+    return out;
+}

@@ -59,6 +59,13 @@ describe("Synapse and its front under the real program", function () {
                 }
             });
 
+            it("shows every Synapse pool in the stack outputs before anything is created", () => {
+                const summary = run.outputs.synapse as Record<string, string>;
+                assert.match(summary["synapse-main"], /^StatefulSet, 1 pod/);
+                assert.match(summary["synapse-synchrotron"], new RegExp(`^Deployment \\+ HPA ${plan.synapse.workers.synchrotron.count}\\.\\.${plan.synapse.workers.synchrotron.maxReplicas} pods`));
+                assert.match(summary["synapse-event-persister"], /synapse-event-persister-0/);
+            });
+
             it("annotates every Synapse pod template with the same checksum of the generated files", () => {
                 const templates = [...of(run, "kubernetes:apps/v1:StatefulSet"), ...of(run, "kubernetes:apps/v1:Deployment")]
                     .filter((r) => r.inputs.spec.template.metadata.labels["app.kubernetes.io/name"] === "synapse")
