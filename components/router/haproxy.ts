@@ -23,13 +23,16 @@ export interface RouterSettings {
     readonly port?: number;
     readonly healthPort?: number;
     /**
-     * Tests only: fixed addresses instead of DNS discovery. Same backends, same
-     * server names, same balancing; only the address source changes.
+     * Tests only: fixed addresses instead of DNS discovery for main and for the
+     * pools listed (the others keep DNS). Same backends, same server names, same
+     * balancing; only the address source changes.
      */
     readonly staticServers?: {
-        readonly main: string;
+        readonly main?: string;
         readonly pools: Partial<Record<WorkerType, readonly string[]>>;
     };
+    /** Tests only: DNS servers (host:port) instead of the pod's /etc/resolv.conf. */
+    readonly nameservers?: readonly string[];
 }
 
 interface Backend {
@@ -99,24 +102,28 @@ function cidrList(cidrs: readonly string[]): string {
 function serverLines(pool: Pool, topo: Topology, r: RouterSettings): string[] {
     const prefix = ident(pool.def.name.replace(/^synapse-/, ""));
     const fixed = r.staticServers?.pools[pool.def.type];
-    if (r.staticServers) {
-        if (!fixed || fixed.length === 0) throw new Error(`staticServers: no address for pool ${pool.def.type}`);
+    if (fixed) {
+        if (fixed.length === 0) throw new Error(`staticServers: no address for pool ${pool.def.type}`);
         if (!pool.def.scalable && fixed.length !== pool.instances.length) {
             throw new Error(`staticServers: ${pool.def.type} has ${pool.instances.length} named instances, got ${fixed.length} addresses`);
         }
         return fixed.map((addr, i) => `server ${prefix}${i + 1} ${addr} check`);
     }
     if (pool.def.scalable) {
-        // One slot per pod the HPA may ever run; empty slots stay in maintenance.
-        return [`server-template ${prefix} ${pool.size.maxReplicas} ${poolServiceHost(pool, topo.namespace)}:${HTTP_PORT} check resolvers kube resolve-prefer ipv4 init-addr none`];
+        // One slot per pod the HPA may ever run; empty slots stay in maintenance. The SRV
+        // record of the headless Service's "http" port lists every ready pod with its port.
+        return [`server-template ${prefix} ${pool.size.maxReplicas} ${srvName(pool, topo)} check resolvers kube resolve-prefer ipv4 init-addr none`];
     }
     return pool.instances.map(
         (name, i) => `server ${prefix}${i + 1} ${instanceHttpAddress(pool, name, topo.namespace)} check resolvers kube resolve-prefer ipv4 init-addr none`,
     );
 }
 
+/** SRV name Kubernetes publishes for the named port "http" of a pool's headless Service. */
+export const srvName = (pool: Pool, topo: Topology) => `_http._tcp.${poolServiceHost(pool, topo.namespace)}`;
+
 function mainServer(topo: Topology, r: RouterSettings, backup: boolean): string {
-    const addr = r.staticServers ? r.staticServers.main : `${topo.main.host}:${HTTP_PORT} resolvers kube resolve-prefer ipv4 init-addr none`;
+    const addr = r.staticServers?.main ?? `${topo.main.host}:${HTTP_PORT} resolvers kube resolve-prefer ipv4 init-addr none`;
     return `server main ${addr} check${backup ? " backup" : ""}`;
 }
 
@@ -151,9 +158,10 @@ export function haproxyConfig(topo: Topology, r: RouterSettings): string {
         "timeout queue 30s",
         "default-server inter 2s fastinter 1s downinter 2s fall 2 rise 2",
     ]);
-    if (!r.staticServers) {
+    const usesDns = !r.staticServers?.main || topo.pools.some((p) => p.def.routes.length > 0 && !r.staticServers?.pools[p.def.type]);
+    if (usesDns) {
         block("resolvers kube", [
-            "parse-resolv-conf",
+            ...(r.nameservers ? r.nameservers.map((ns, i) => `nameserver ns${i + 1} ${ns}`) : ["parse-resolv-conf"]),
             "accepted_payload_size 8192",
             "resolve_retries 3",
             "timeout resolve 1s",

@@ -19,7 +19,7 @@ describe("haproxy -c accepts the generated router config", () => {
                 const r = checkConfig(cfg);
                 assert.ok(r.ok, r.output);
                 // Every pool with routes is addressed pod by pod, never via one ClusterIP name.
-                assert.match(cfg, /server-template synchrotron \d+ synapse-synchrotron\.matrix\.svc\.cluster\.local:8008 .*resolvers kube/);
+                assert.match(cfg, /server-template synchrotron \d+ _http\._tcp\.synapse-synchrotron\.matrix\.svc\.cluster\.local .*resolvers kube/);
                 assert.equal(/server-template synchrotron (\d+) /.exec(cfg)?.[1], String(plan.synapse.workers.synchrotron.maxReplicas));
                 assert.doesNotMatch(cfg, /:9093|:9000/);
             });
