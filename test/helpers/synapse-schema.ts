@@ -10,6 +10,12 @@ export const SCHEMA_PATH = path.resolve(__dirname, "../../../shared/reference/sy
 
 let cached: ValidateFunction | undefined;
 
+/** The schema as published (unpatched), or undefined when the reference folder is absent. */
+export function loadSynapseSchema(): any {
+    if (!fs.existsSync(SCHEMA_PATH)) return undefined;
+    return YAML.parse(fs.readFileSync(SCHEMA_PATH, "utf8"));
+}
+
 export function loadSynapseValidator(): ValidateFunction | undefined {
     if (cached) return cached;
     if (!fs.existsSync(SCHEMA_PATH)) return undefined;

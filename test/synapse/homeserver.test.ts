@@ -6,7 +6,7 @@ import { configChecksum, synapseConfigFiles, type ConfigFiles } from "../../comp
 import { REPLICATION_PORT, workerFileKey } from "../../components/synapse/ports";
 import { buildTopology } from "../../components/synapse/topology";
 import { SETTINGS } from "../fixtures/synapse-settings";
-import { loadSynapseValidator, SCHEMA_PATH } from "../helpers/synapse-schema";
+import { loadSynapseSchema, loadSynapseValidator, SCHEMA_PATH } from "../helpers/synapse-schema";
 
 type Obj = Record<string, any>;
 const generate = (plan: Plan) => synapseConfigFiles(plan, buildTopology(plan), SETTINGS);
@@ -36,6 +36,22 @@ describe("homeserver.yaml and worker files", () => {
                     // Workers read homeserver.yaml then their own file, shallowly merged (Synapse read_config_files).
                     const merged = key === "homeserver.yaml" ? doc : { ...hs, ...doc };
                     assert.ok(validate!(merged), `${key}: ${JSON.stringify(validate!.errors)}`);
+                }
+            });
+
+            it("uses only keys Synapse knows (its schema lets unknown keys pass, so check them by name)", function () {
+                const schema = loadSynapseSchema();
+                if (!schema) {
+                    console.log(`    skipped: ${SCHEMA_PATH} is absent`);
+                    this.skip();
+                }
+                const known = new Set(Object.keys(schema!.properties));
+                const redisKeys = new Set(Object.keys(schema!.properties.redis.properties));
+                for (const [key, text] of Object.entries(files)) {
+                    if (key === "log.yaml") continue;
+                    const doc = YAML.parse(text);
+                    for (const k of Object.keys(doc)) assert.ok(known.has(k), `${key}: ${k} is not a Synapse config key`);
+                    for (const k of Object.keys(doc.redis ?? {})) assert.ok(redisKeys.has(k), `${key}: redis.${k} is not a Synapse config key`);
                 }
             });
 
