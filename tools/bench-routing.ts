@@ -16,6 +16,10 @@ const CCU = Number(args.get("ccu") ?? 20000);
 const SECONDS = Number(args.get("seconds") ?? 5);
 const CONNECTIONS = Number(args.get("connections") ?? 64);
 const THREADS = Number(args.get("threads") ?? 2);
+/** Router and plain runs alternate this many times; medians are reported (loopback on a shared machine is noisy). */
+const ROUNDS = Number(args.get("rounds") ?? 3);
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 function freePort(): Promise<number> {
     return new Promise((resolve, reject) => {
@@ -112,12 +116,19 @@ async function main() {
             { label: "/sync (token hash, after all writer/media ACLs)", path: "/_matrix/client/v3/sync?timeout=0", headers: { Authorization: "Bearer syt_YWxpY2U_bench_0" } },
             { label: "unknown path (every ACL evaluated, then main)", path: "/_matrix/client/v3/thirdparty/protocols", headers: { Authorization: "Bearer syt_YWxpY2U_bench_0" } },
         ];
-        console.log(`bench:routing  ccu=${CCU}  wrk -t${THREADS} -c${CONNECTIONS} -d${SECONDS}s  (loopback, HAProxy stub farm)\n`);
+        console.log(`bench:routing  ccu=${CCU}  wrk -t${THREADS} -c${CONNECTIONS} -d${SECONDS}s, ${ROUNDS} alternating rounds, medians  (loopback, HAProxy stub farm)\n`);
         console.log("case".padEnd(52), "router req/s".padStart(13), "plain req/s".padStart(12), "ratio".padStart(7), "router p99".padStart(11), "plain p99".padStart(10), "ratio".padStart(7));
         for (const c of cases) {
-            const r = wrk(`http://127.0.0.1:${routerPort}${c.path}`, c.headers);
-            const p = wrk(`http://127.0.0.1:${plainPort}${c.path}`, c.headers);
-            if (r.non2xx > 0 || p.non2xx > 0) throw new Error(`non-2xx responses (router ${r.non2xx}, plain ${p.non2xx}): the comparison would be meaningless`);
+            const rs: WrkResult[] = [];
+            const ps: WrkResult[] = [];
+            for (let i = 0; i < ROUNDS; i++) {
+                rs.push(wrk(`http://127.0.0.1:${routerPort}${c.path}`, c.headers));
+                ps.push(wrk(`http://127.0.0.1:${plainPort}${c.path}`, c.headers));
+            }
+            const bad = [...rs, ...ps].reduce((n, x) => n + x.non2xx, 0);
+            if (bad > 0) throw new Error(`${bad} non-2xx responses: the comparison would be meaningless`);
+            const r = { rps: median(rs.map((x) => x.rps)), p99ms: median(rs.map((x) => x.p99ms)) };
+            const p = { rps: median(ps.map((x) => x.rps)), p99ms: median(ps.map((x) => x.p99ms)) };
             console.log(
                 c.label.padEnd(52),
                 r.rps.toFixed(0).padStart(13),
