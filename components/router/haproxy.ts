@@ -145,7 +145,8 @@ export function haproxyConfig(topo: Topology, r: RouterSettings): string {
     block("defaults", [
         "mode http",
         "log global",
-        "option httplog",
+        // httplog's format minus the query string: clients may put access_token there.
+        `log-format "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %HM %HP %HV"`,
         "option dontlognull",
         "option redispatch",
         "retries 2",

@@ -202,6 +202,14 @@ describe("routing through the generated HAProxy config (real haproxy, stub worke
             assert.equal(spoof.status, 403);
         });
 
+        it("never writes an access token from the query string to its log", async () => {
+            const token = "syt_bG9nY2hlY2s_secretpart_9z";
+            const reply = await send(r!.port, "GET", `/_matrix/client/v3/sync?timeout=0&access_token=${token}`);
+            assert.equal(typeOf(reply.stub), "synchrotron");
+            const logs = await waitFor("the request to be logged", async () => (r!.haproxy.logs().includes("/_matrix/client/v3/sync") ? r!.haproxy.logs() : undefined));
+            assert.ok(!logs.includes(token), "access token leaked into the router log");
+        });
+
         it("passes the real client address on (the edge's last X-Forwarded-For entry)", async () => {
             const reply = await send(r!.port, "GET", "/_matrix/client/versions", { "x-forwarded-for": "198.51.100.1, 203.0.113.7" });
             assert.equal(JSON.parse(reply.body).xff, "203.0.113.7");
