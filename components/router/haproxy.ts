@@ -189,15 +189,18 @@ export function haproxyConfig(topo: Topology, r: RouterSettings): string {
     fe.push("http-request set-var(txn.client) src unless { var(txn.client) -m found }");
     fe.push("http-request set-header X-Forwarded-For %[var(txn.client)]");
     fe.push(`http-request deny deny_status 413 if { req.hdr_val(content-length) gt ${Math.floor(r.maxBodyBytes)} }`);
+    // Guards match the percent-decoded path: Twisted decodes each segment before routing,
+    // so /_synapse/%61dmin must be refused like /_synapse/admin.
+    fe.push("http-request set-var(txn.dpath) path,url_dec");
     // Metrics and replication are never reachable through the router.
-    fe.push("http-request deny deny_status 404 if { path_beg /_synapse/metrics /_synapse/replication }");
+    fe.push("http-request deny deny_status 404 if { var(txn.dpath) -m beg /_synapse/metrics /_synapse/replication }");
     if (r.adminNetworks.length > 0) {
         fe.push(`acl admin_client var(txn.client) -m ip ${cidrList(r.adminNetworks)}`);
-        fe.push("http-request deny deny_status 403 if { path_beg /_synapse/admin } !admin_client");
+        fe.push("http-request deny deny_status 403 if { var(txn.dpath) -m beg /_synapse/admin } !admin_client");
     } else {
-        fe.push("http-request deny deny_status 403 if { path_beg /_synapse/admin }");
+        fe.push("http-request deny deny_status 403 if { var(txn.dpath) -m beg /_synapse/admin }");
     }
-    if (!topo.federation) fe.push("http-request deny deny_status 404 if { path_beg /_matrix/federation/ /_matrix/key/ }");
+    if (!topo.federation) fe.push("http-request deny deny_status 404 if { var(txn.dpath) -m beg /_matrix/federation/ /_matrix/key/ }");
     fe.push("acl get_or_head method GET HEAD");
     for (const { group, pool, backend } of routes) {
         const acl = `r_${ident(pool.def.name.replace(/^synapse-/, ""))}_${group.id}`;

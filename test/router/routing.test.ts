@@ -197,6 +197,12 @@ describe("routing through the generated HAProxy config (real haproxy, stub worke
             assert.equal(typeOf(ok.stub), "mediaRepository");
             const outsider = await send(r!.port, "GET", "/_synapse/admin/v1/server_version", { "x-forwarded-for": "203.0.113.9" });
             assert.equal(outsider.status, 403);
+            // Percent-encoding does not sneak past the guards (Twisted decodes segments before routing).
+            for (const [p, status] of [["/_synapse/%61dmin/v1/server_version", 403], ["/_synapse/%6Detrics", 404], ["/_synapse/replic%61tion/x", 404]] as const) {
+                const sneaky = await send(r!.port, "GET", p, { "x-forwarded-for": "203.0.113.9" });
+                assert.equal(sneaky.status, status, p);
+                assert.equal(sneaky.stub, undefined, p);
+            }
             // A client cannot smuggle an admin address in front of the edge's own entry.
             const spoof = await send(r!.port, "GET", "/_synapse/admin/v1/server_version", { "x-forwarded-for": "10.20.0.1, 203.0.113.9" });
             assert.equal(spoof.status, 403);
@@ -333,7 +339,7 @@ describe("routing through the generated HAProxy config (real haproxy, stub worke
         after(async () => stopRouter(r));
 
         it("refuses every federation and key path without forwarding it", async () => {
-            for (const [method, path, headers] of FEDERATION_CORPUS) {
+            for (const [method, path, headers] of [...FEDERATION_CORPUS, ["GET", "/_matrix/%66ederation/v1/version", {}] as const]) {
                 const reply = await send(r!.port, method, path, headers);
                 assert.equal(reply.status, 404, path);
                 assert.equal(reply.stub, undefined, path);
