@@ -7,6 +7,8 @@ import { computePlan, TIER_CCUS } from "../../sizing";
 import { checkSynapseFiles } from "../../components/synapse/checks";
 import { CHECKSUM_ANNOTATION } from "../../components/synapse/workloads";
 import { WORKER_TABLE } from "../../components/synapse/worker-table";
+import { checkConfig } from "../../tools/loopback/haproxy";
+import { hasBinary } from "../helpers/binaries";
 import { isSecret, runProgram, stackConfigBlock, unwrapSecrets, type ProgramRun, type RegisteredResource } from "../../tools/mock-runtime";
 
 const of = (run: ProgramRun, type: string) => run.resources.filter((r) => r.type === type);
@@ -90,6 +92,17 @@ describe("Synapse and its front under the real program", function () {
                 const key = named(run, "kubernetes:core/v1:Secret", "synapse-signing-key").inputs.stringData;
                 assert.ok(isSecret(key));
                 assert.match(unwrapSecrets(key)["signing.key"], /^ed25519 a_\S+ [^=\s]+\n$/);
+            });
+
+            it("ships a haproxy.cfg that haproxy -c accepts (the ConfigMap content itself)", function () {
+                if (!hasBinary("haproxy")) {
+                    if (process.env.CI) throw new Error("haproxy is required in CI but is not installed");
+                    console.log("    skipped: haproxy is not installed");
+                    this.skip();
+                }
+                const cfg = unwrapSecrets(named(run, "kubernetes:core/v1:ConfigMap", "synapse-router").inputs.data)["haproxy.cfg"];
+                const r = checkConfig(cfg);
+                assert.ok(r.ok, r.output);
             });
 
             it("exposes only the Matrix port of a two-replica router, never replication or metrics", () => {
