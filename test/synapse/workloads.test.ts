@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import * as YAML from "yaml";
 import { computePlan, TIER_CCUS } from "../../sizing";
 import { ROLE_LABEL } from "../../components/contracts";
 import { synapseConfigFiles } from "../../components/synapse/homeserver";
@@ -33,8 +34,14 @@ describe("Synapse workload specs", () => {
                     assert.equal(s.kind, "StatefulSet");
                     assert.equal(s.replicas, wp.count);
                     assert.equal(s.hpa, undefined);
-                    // Each pod of the StatefulSet finds its own worker file: <pool>-<ordinal>.
-                    for (const name of pool.instances) assert.ok(files[`worker-${name}.yaml`], name);
+                    // Each pod of the StatefulSet finds its own worker file: Kubernetes expands $(POD_NAME) to <pool>-<ordinal>.
+                    const cmd = ((s.pod.spec.containers as any[])[0].command as string[]).join(" ");
+                    assert.match(cmd, /\$\(POD_NAME\)/);
+                    for (const name of pool.instances) {
+                        const file = /--config-path \/conf\/(\S+)$/.exec(cmd.split("$(POD_NAME)").join(name))![1];
+                        assert.ok(files[file], `${name} would read /conf/${file}, which the ConfigMap lacks`);
+                        assert.equal(YAML.parse(files[file]).worker_name, name);
+                    }
                 }
                 const c = (s.pod.spec.containers as any[])[0];
                 assert.equal(c.resources.requests.cpu, `${Math.round(wp.cpu * 1000)}m`);
