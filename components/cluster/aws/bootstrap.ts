@@ -93,7 +93,7 @@ export function nodeEnv(input: BootstrapInput): string {
         ["DATA_DEVICE", dataDevicePattern(input.dataDisk)],
         ["DATA_MOUNT", dataMountFor(input.role)],
     ];
-    return ["# Written by matrix-scale at first boot; no secrets.", ...vars.map(([k, v]) => `${k}=${shellQuote(v)}`)].join("\n") + "\n";
+    return ["# Written by matrix-scale at first boot; no secrets.", ...vars.map(([k, v]) => `export ${k}=${shellQuote(v)}`)].join("\n") + "\n";
 }
 
 const GROW_SERVICE = `[Unit]
