@@ -87,9 +87,11 @@ export interface PortRange {
 export const CALL_PORTS = {
     turn: 3478, // coturn listening port, UDP and TCP
     turnTls: 5349, // coturn TURN over TLS, TCP
-    turnRelay: { from: 40000, to: 49999 } as PortRange, // coturn relay ports, UDP
     livekitTcp: 7881, // LiveKit ICE over TCP
-    livekitUdp: { from: 50000, to: 60000 } as PortRange, // LiveKit RTC, UDP
+    // Both UDP ranges sit inside the IANA dynamic range 49152-65535, the only
+    // high UDP range the policy pack lets the internet reach.
+    livekitUdp: { from: 50000, to: 59999 } as PortRange, // LiveKit RTC, UDP
+    turnRelay: { from: 60000, to: 65535 } as PortRange, // coturn relay ports, UDP
 } as const;
 
 /**
