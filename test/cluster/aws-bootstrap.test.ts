@@ -7,9 +7,10 @@ import { generateKeyPairSync } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parse } from "yaml";
-import { caCertHashFromPublicKeyPem, NODE_ENV_PATH, SCRIPTS, userData, type BootstrapInput } from "../../components/cluster/aws/bootstrap";
+import { parse, parseAllDocuments } from "yaml";
+import { caCertHashFromPublicKeyPem, nodeEnv, NODE_ENV_PATH, scriptSource, SCRIPTS, userData, type BootstrapInput } from "../../components/cluster/aws/bootstrap";
 import { NODE_ROLES, type NodeRole } from "../../sizing/types";
+import { ROLE_VALUES } from "../../components/contracts";
 import { requireTool } from "./aws-fixtures";
 
 function input(role: NodeRole, index: number): BootstrapInput {
@@ -17,7 +18,7 @@ function input(role: NodeRole, index: number): BootstrapInput {
         clusterName: "matrix-dev",
         role,
         index,
-        serverName: `${role}-${index}`,
+        serverName: `${ROLE_VALUES[role]}-${index}`,
         region: "eu-central-1",
         apiEndpoint: "matrix-dev-api-0123456789.elb.eu-central-1.amazonaws.com",
         ssmPrefix: "/matrix-scale/dev",
@@ -124,5 +125,55 @@ describe("aws node pools: bootstrap user data", function () {
         const der = spawnSync("openssl", ["pkey", "-pubin", "-in", file, "-outform", "der"]);
         const sum = spawnSync("sha256sum", [], { input: der.stdout, encoding: "utf8" }).stdout.split(" ")[0];
         assert.equal(caCertHashFromPublicKeyPem(pem), `sha256:${sum}`);
+    });
+
+    // join-node.sh renders kubeadm's configuration with heredocs; run the real
+    // functions in bash and read the result as kubeadm would.
+    function render(role: NodeRole, index: number, fn: "render_init" | "render_join"): Record<string, any>[] {
+        const env = nodeEnv(input(role, index));
+        const script = scriptSource("join")
+            .replace(`. ${NODE_ENV_PATH}`, env)
+            .replace(/\nmain "\$@"\n$/, `\nNODE_NAME=ip-10-40-0-5.eu-central-1.compute.internal\nNODE_IP=10.40.0.5\nJOIN_TOKEN=abcdef.0123456789abcdef\n${fn}\n`);
+        assert.ok(script.endsWith(`${fn}\n`), "could not replace the call to main");
+        const r = spawnSync("bash", ["-c", script], { encoding: "utf8", timeout: 30000 });
+        assert.equal(r.status, 0, r.stderr);
+        return parseAllDocuments(r.stdout).map((d) => {
+            assert.deepEqual(d.errors, []);
+            return d.toJS() as Record<string, any>;
+        });
+    }
+
+    it("renders kubeadm InitConfiguration + ClusterConfiguration (v1beta4) on the first control-plane server", () => {
+        const [init, cluster] = render("controlPlane", 0, "render_init");
+        assert.equal(init.apiVersion, "kubeadm.k8s.io/v1beta4");
+        assert.equal(init.kind, "InitConfiguration");
+        assert.deepEqual(init.bootstrapTokens[0].token, "abcdef.0123456789abcdef");
+        assert.equal(init.bootstrapTokens[0].ttl, "0s");
+        assert.deepEqual(init.localAPIEndpoint, { advertiseAddress: "10.40.0.5", bindPort: 6443 });
+        assert.deepEqual(init.nodeRegistration.taints, [{ key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" }]);
+        assert.deepEqual(init.nodeRegistration.kubeletExtraArgs, [
+            { name: "cloud-provider", value: "external" },
+            { name: "node-ip", value: "10.40.0.5" },
+            { name: "node-labels", value: "matrix-scale.io/role=control-plane,matrix-scale.io/server=control-plane-0" },
+        ]);
+        assert.equal(cluster.kind, "ClusterConfiguration");
+        assert.equal(cluster.kubernetesVersion, "v1.34.2");
+        assert.equal(cluster.controlPlaneEndpoint, "matrix-dev-api-0123456789.elb.eu-central-1.amazonaws.com:6443");
+        assert.deepEqual(cluster.networking, { podSubnet: "172.20.0.0/16", serviceSubnet: "172.21.0.0/16" });
+        assert.deepEqual(cluster.apiServer.certSANs, ["matrix-dev-api-0123456789.elb.eu-central-1.amazonaws.com"]);
+    });
+
+    it("renders JoinConfiguration with the role's label and taint, and a control-plane section only for control-plane servers", () => {
+        const [cp] = render("controlPlane", 1, "render_join");
+        assert.equal(cp.kind, "JoinConfiguration");
+        assert.deepEqual(cp.controlPlane, { localAPIEndpoint: { advertiseAddress: "10.40.0.5", bindPort: 6443 } });
+        assert.deepEqual(cp.discovery.bootstrapToken.caCertHashes, [input("controlPlane", 1).caCertHash]);
+        const [db] = render("database", 0, "render_join");
+        assert.equal(db.controlPlane, undefined);
+        assert.deepEqual(db.nodeRegistration.taints, [{ key: "matrix-scale.io/role", value: "database", effect: "NoSchedule" }]);
+        const [app] = render("app", 3, "render_join");
+        assert.deepEqual(app.nodeRegistration.taints, []);
+        assert.equal(app.nodeRegistration.kubeletExtraArgs[2].value, "matrix-scale.io/role=app,matrix-scale.io/server=app-3");
+        assert.equal(app.discovery.bootstrapToken.apiServerEndpoint, "matrix-dev-api-0123456789.elb.eu-central-1.amazonaws.com:6443");
     });
 });
