@@ -4,6 +4,7 @@
 // volume.
 import { strict as assert } from "assert";
 import { INSTANCE_FAMILIES } from "../../components/cluster/aws/catalogue";
+import { USER_DATA_LIMIT_BYTES } from "../../components/cluster/aws/bootstrap";
 import { STATEFUL_ROLES } from "../../components/cluster/aws/component";
 import { gbToGiB } from "../../components/cluster/aws/inventory";
 import { INTERNET_V4, INTERNET_V6, publicPorts } from "../../components/cluster/aws/security";
@@ -122,6 +123,7 @@ describe("aws node pools: AwsCluster under mocks", function () {
                     assert.equal(inst.inputs.keyName, undefined);
                     assert.equal(inst.inputs.userDataReplaceOnChange, false);
                     assert.doesNotMatch(inst.inputs.userData, /PRIVATE KEY/);
+                    assert.ok(Buffer.byteLength(inst.inputs.userData) <= USER_DATA_LIMIT_BYTES, `${inst.name} user data too large for EC2`);
                     assert.ok(inst.opts.ignoreChanges?.includes("ami"), inst.name);
                     const role = roleOf(inst);
                     byRole.set(role, [...(byRole.get(role) ?? []), inst]);

@@ -151,8 +151,16 @@ export function cloudConfig(input: BootstrapInput): Record<string, unknown> {
     };
 }
 
+/** EC2 rejects user data above 16 KB (before base64 encoding). */
+export const USER_DATA_LIMIT_BYTES = 16384;
+
 export function userData(input: BootstrapInput): string {
-    return `#cloud-config\n${stringify(cloudConfig(input), { lineWidth: 0 })}`;
+    const doc = `#cloud-config\n${stringify(cloudConfig(input), { lineWidth: 0 })}`;
+    const size = Buffer.byteLength(doc, "utf8");
+    if (size > USER_DATA_LIMIT_BYTES) {
+        throw new Error(`user data for ${input.serverName} is ${size} bytes; EC2 accepts at most ${USER_DATA_LIMIT_BYTES} (move content into a fetched script)`);
+    }
+    return doc;
 }
 
 /**

@@ -171,7 +171,7 @@ export class AwsCluster extends pulumi.ComponentResource {
             }
             this.attachTargets(name, server, instance, apiTg, edgeTgs, ro);
             if (server.role === "calls") {
-                const eip = new aws.ec2.Eip(`${name}-${server.name}`, { domain: "vpc", tags: { Name: `${clusterName}-${server.name}` } }, { ...ro, protect: true });
+                const eip = new aws.ec2.Eip(`${name}-${server.name}`, { domain: "vpc", tags: { Name: `${clusterName}-${server.name}` } }, ro);
                 new aws.ec2.EipAssociation(`${name}-${server.name}`, { allocationId: eip.id, instanceId: instance.id }, ro);
                 this.callAddresses[server.name] = eip.publicIp;
             }
