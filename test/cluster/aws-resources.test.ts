@@ -114,11 +114,12 @@ describe("aws node pools: AwsCluster under mocks", function () {
                 assert.deepEqual(violations, []);
             });
 
-            it("hardens instances: IMDSv2 one hop, encrypted disks, no SSH key, no secret in user data, stateful ones protected and rolled one at a time", () => {
+            it("hardens instances: IMDSv2 (one hop outside the control plane), encrypted disks, no SSH key, no secret in user data, stateful ones protected and rolled one at a time", () => {
                 const { run } = get();
                 const byRole = new Map<NodeRole, Registered[]>();
                 for (const inst of run.resources.filter((r) => r.type === INSTANCE)) {
-                    assert.deepEqual(inst.inputs.metadataOptions, { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 });
+                    const hops = roleOf(inst) === "controlPlane" ? 2 : 1;
+                    assert.deepEqual(inst.inputs.metadataOptions, { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: hops });
                     assert.equal(inst.inputs.rootBlockDevice.encrypted, true);
                     assert.equal(inst.inputs.keyName, undefined);
                     assert.equal(inst.inputs.userDataReplaceOnChange, false);

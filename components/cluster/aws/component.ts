@@ -18,6 +18,16 @@ import { createPki } from "./pki";
 import { groupsOf } from "./security";
 import { CHARTS, DEBIAN_AMI_NAME, DEBIAN_AMI_OWNER } from "./versions";
 
+/**
+ * IMDSv2 hop limit. 1 keeps the instance role away from ordinary pods (one
+ * extra hop through the pod network); control-plane servers allow 2 because
+ * the EBS CSI controller, which needs the role, is a pod there. Only system
+ * pods tolerate the control-plane taint, so no workload gets those rights.
+ */
+export function metadataHopLimit(role: NodeRole): number {
+    return role === "controlPlane" ? 2 : 1;
+}
+
 /** Roles whose servers and volumes hold data that a replacement would lose. */
 export const STATEFUL_ROLES: readonly NodeRole[] = ["database", "storage"];
 
@@ -148,7 +158,7 @@ export class AwsCluster extends pulumi.ComponentResource {
                     associatePublicIpAddress: server.subnet === "public",
                     ebsOptimized: true,
                     disableApiTermination: stateful,
-                    metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
+                    metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: metadataHopLimit(server.role) },
                     rootBlockDevice: { volumeType: "gp3", volumeSize: o.rootVolumeGiB, encrypted: true, deleteOnTermination: true },
                     tags: { Name: `${clusterName}-${server.name}`, [ROLE_LABEL]: ROLE_VALUES[server.role], [SERVER_LABEL]: server.name, ...clusterTag(clusterName) },
                 },

@@ -2,8 +2,9 @@
 // servers run the cloud controller (node controllers only: EC2 describe calls)
 // and the EBS CSI controller (AWS's managed policy, which scopes deletes to
 // volumes the driver tagged); all servers may read only their own bootstrap
-// parameters. Nothing else: pods cannot borrow these rights because the
-// instance metadata service answers only one network hop (host-network pods).
+// parameters. Nothing else: ordinary pods cannot borrow these rights because
+// the instance metadata service answers only one network hop outside the
+// control plane (see metadataHopLimit).
 
 export const SSM_CORE_POLICY_ARN = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore";
 export const EBS_CSI_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy";
