@@ -4,7 +4,7 @@
 // role. It depends only on the server's role and index and on cluster-wide
 // values (endpoint, versions, CIDRs), never on the tier, so a tier change
 // never touches a server's user data.
-import { createHash, createPublicKey } from "crypto";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
@@ -165,9 +165,13 @@ export function userData(input: BootstrapInput): string {
 
 /**
  * "sha256:<hex>" of a PEM public key's SubjectPublicKeyInfo, the value kubeadm
- * expects in discovery.bootstrapToken.caCertHashes.
+ * expects in discovery.bootstrapToken.caCertHashes. A "PUBLIC KEY" PEM body is
+ * exactly the SPKI DER, so hashing the decoded body is enough (the test
+ * compares with openssl for a real key).
  */
 export function caCertHashFromPublicKeyPem(publicKeyPem: string): string {
-    const der = createPublicKey(publicKeyPem).export({ type: "spki", format: "der" });
+    const m = /-----BEGIN PUBLIC KEY-----([A-Za-z0-9+/=\s]+)-----END PUBLIC KEY-----/.exec(publicKeyPem ?? "");
+    if (!m) throw new Error("the cluster CA's public key is not a PEM \"PUBLIC KEY\" block");
+    const der = Buffer.from(m[1].replace(/\s+/g, ""), "base64");
     return `sha256:${createHash("sha256").update(der).digest("hex")}`;
 }
