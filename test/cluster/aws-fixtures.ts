@@ -2,7 +2,7 @@
 // a valid option set.
 import { computePlan } from "../../sizing";
 import { TIER_CCUS, type Plan } from "../../sizing/types";
-import { parseAwsOptions, type AwsClusterOptions } from "../../components/cluster/aws/options";
+import { DEFAULT_AWS_OPTIONS, DEFAULT_FAMILIES, type AwsClusterOptions } from "../../components/cluster/aws/options";
 import { spawnSync } from "child_process";
 
 export const TIERS = TIER_CCUS;
@@ -18,10 +18,10 @@ export const RAW_OPTIONS = {
     liAdminCidrs: ["192.168.50.0/24"],
 };
 
-export function options(overrides: Record<string, unknown> = {}): AwsClusterOptions {
-    const r = parseAwsOptions({ ...RAW_OPTIONS, ...overrides }, "matrix:cluster.aws");
-    if (!r.value) throw new Error(r.errors.join("\n"));
-    return r.value;
+/** Options as the program builds them from a valid config: defaults, the fixture's values, then `overrides`. */
+export function options(overrides: Partial<Omit<AwsClusterOptions, "families">> & { families?: Partial<AwsClusterOptions["families"]> } = {}): AwsClusterOptions {
+    const { families, ...rest } = overrides;
+    return { ...DEFAULT_AWS_OPTIONS, ...RAW_OPTIONS, ...rest, families: { ...DEFAULT_FAMILIES, ...families } };
 }
 
 /** Skips (or fails under CI) when a binary is missing. */

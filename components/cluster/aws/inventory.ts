@@ -75,12 +75,12 @@ function instanceFor(role: NodeRole, pool: NodePool, opts: AwsClusterOptions, er
     if (explicit) {
         const c = lookupInstanceType(explicit);
         if (!c) {
-            errors.push(`matrix:cluster.aws.instanceTypes.${role}: "${explicit}" is not in the instance catalogue`);
+            errors.push(`matrix:cluster.instanceTypes.${role}: "${explicit}" is not in the instance catalogue`);
             return undefined;
         }
         if (c.vcpu < pool.vcpu || c.memoryGiB < pool.memoryGiB) {
             errors.push(
-                `matrix:cluster.aws.instanceTypes.${role}: "${explicit}" (${c.vcpu} vCPU / ${c.memoryGiB} GiB) is smaller than the plan's ${pool.vcpu} vCPU / ${pool.memoryGiB} GiB; choose a size that meets it`,
+                `matrix:cluster.instanceTypes.${role}: "${explicit}" (${c.vcpu} vCPU / ${c.memoryGiB} GiB) is smaller than the plan's ${pool.vcpu} vCPU / ${pool.memoryGiB} GiB; choose a size that meets it`,
             );
             return undefined;
         }
@@ -89,15 +89,31 @@ function instanceFor(role: NodeRole, pool: NodePool, opts: AwsClusterOptions, er
     try {
         return smallestFitting(opts.families[role], pool.vcpu, pool.memoryGiB);
     } catch (e) {
-        errors.push(`matrix:cluster.aws.families.${role}: ${(e as Error).message}`);
+        errors.push(`matrix:cluster.families.${role}: ${(e as Error).message}`);
         return undefined;
     }
 }
 
 /**
- * Every server of the plan. Throws one error listing every problem (an
- * override below the plan, a family too small, instance-store NVMe too small)
- * so nothing is registered for an inventory that cannot be built.
+ * What makes the options unable to carry the plan (an explicit type below the
+ * plan, a family too small, instance-store NVMe too small); empty when the
+ * inventory can be built. The program reports these as config errors before
+ * registering anything.
+ */
+export function inventoryProblems(pools: Readonly<Record<NodeRole, NodePool>>, opts: AwsClusterOptions): string[] {
+    try {
+        buildInventory(pools, opts);
+        return [];
+    } catch (e) {
+        const problems = (e as { problems?: string[] }).problems;
+        if (problems) return problems;
+        throw e;
+    }
+}
+
+/**
+ * Every server of the plan. Throws one error listing every problem so nothing
+ * is registered for an inventory that cannot be built.
  */
 export function buildInventory(pools: Readonly<Record<NodeRole, NodePool>>, opts: AwsClusterOptions): Inventory {
     const errors: string[] = [];
@@ -112,7 +128,7 @@ export function buildInventory(pools: Readonly<Record<NodeRole, NodePool>>, opts
         if (instanceStoreData) {
             if (instance.instanceStoreGB < pool.diskGB) {
                 errors.push(
-                    `matrix:cluster.aws.databaseInstanceStore: ${instance.instanceType} has ${instance.instanceStoreGB} GB of local NVMe, the plan needs ${pool.diskGB} GB per database server`,
+                    `matrix:cluster.databaseInstanceStore: ${instance.instanceType} has ${instance.instanceStoreGB} GB of local NVMe, the plan needs ${pool.diskGB} GB per database server`,
                 );
             }
             warnings.push(
@@ -136,6 +152,8 @@ export function buildInventory(pools: Readonly<Record<NodeRole, NodePool>>, opts
             });
         }
     }
-    if (errors.length > 0) throw new Error(`invalid AWS node pool configuration:\n  - ${errors.join("\n  - ")}`);
+    if (errors.length > 0) {
+        throw Object.assign(new Error(`invalid AWS node pool configuration:\n  - ${errors.join("\n  - ")}`), { problems: errors });
+    }
     return { servers, warnings };
 }
