@@ -97,12 +97,12 @@ export const CALL_PORTS = {
 /**
  * NodePorts the public HTTPS edge forwards to on the app servers: the gateway
  * component exposes its listeners as a NodePort Service with these numbers
- * (provider aws puts an internet-facing NLB in front: 443 -> https, 8448 ->
- * federation when federation is on, 80 -> http when enabled).
+ * (provider aws puts an internet-facing NLB in front: 443 -> https, 80 -> http
+ * when enabled). Federation uses 443 as well: the deployment publishes
+ * `.well-known/matrix/server` with port 443, so 8448 is never opened.
  */
 export const EDGE_NODE_PORTS = {
     https: 30443,
-    federation: 30848,
     http: 30080,
 } as const;
 

@@ -93,8 +93,8 @@ describe("aws node pools: AwsCluster under mocks", function () {
             });
 
             it("opens no security-group rule to 0.0.0.0/0 or ::/0 except the enumerated public ports, and passes the policy pack", () => {
-                const { plan, run } = get();
-                const allowed = publicPorts(options(), plan.federation);
+                const { run } = get();
+                const allowed = publicPorts(options());
                 const rules = run.resources.filter((r) => r.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule");
                 assert.ok(rules.length > 0);
                 for (const r of rules) {

@@ -8,17 +8,18 @@ function portsOverlap(r: IngressRule, from: number, to: number): boolean {
 }
 
 describe("aws node pools: security-group rule model", () => {
-    for (const federation of [false, true]) {
+    {
         for (const edgeHttp of [false, true]) {
             const opts = options({ edgeHttp });
-            const rules = ingressRules(opts, federation);
-            const label = `federation ${federation}, edgeHttp ${edgeHttp}`;
+            const rules = ingressRules(opts);
+            const label = `edgeHttp ${edgeHttp}`;
 
             it(`opens nothing to the internet but the enumerated public ports (${label})`, () => {
-                assert.deepEqual(unexpectedInternetRules(rules, publicPorts(opts, federation)), []);
+                assert.deepEqual(unexpectedInternetRules(rules, publicPorts(opts)), []);
                 const internet = rules.filter((r) => "cidr" in r.source && [INTERNET_V4, INTERNET_V6].includes(r.source.cidr));
                 assert.ok(internet.every((r) => r.group === "edgeLb" || r.group === "calls"));
-                assert.equal(internet.some((r) => r.fromPort === 8448), federation);
+                // Federation arrives on 443 through .well-known delegation: 8448 stays closed.
+                assert.equal(internet.some((r) => r.fromPort === 8448), false);
                 assert.equal(internet.some((r) => r.fromPort === 80), edgeHttp);
             });
 
@@ -46,7 +47,7 @@ describe("aws node pools: security-group rule model", () => {
     it("detects a rule that opens an internal port to the internet (the check can fail)", () => {
         const opts = options();
         const bad: IngressRule = { group: "nodes", protocol: "tcp", fromPort: 10250, toPort: 10250, source: { cidr: INTERNET_V6 }, description: "oops" };
-        assert.deepEqual(unexpectedInternetRules([...ingressRules(opts, false), bad], publicPorts(opts, false)), [bad]);
+        assert.deepEqual(unexpectedInternetRules([...ingressRules(opts), bad], publicPorts(opts)), [bad]);
     });
 
     it("keeps LiveKit's and coturn's UDP ranges apart (they share call servers at 100 CCU)", () => {

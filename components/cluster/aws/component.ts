@@ -60,7 +60,7 @@ export class AwsCluster extends pulumi.ComponentResource {
         const ro: pulumi.CustomResourceOptions = { parent: this, provider: awsProvider };
         const ssmPrefix = `/matrix-scale/${clusterName}`;
 
-        const net = createNetwork(name, clusterName, o, args.plan.federation, ro);
+        const net = createNetwork(name, clusterName, o, ro);
         const pki = createPki(name, ssmPrefix, ro);
 
         // Internal NLB in front of the API servers. Client IP preservation off:
@@ -78,14 +78,14 @@ export class AwsCluster extends pulumi.ComponentResource {
         new aws.lb.Listener(`${name}-api`, { loadBalancerArn: apiLb.arn, port: 6443, protocol: "TCP", defaultActions: [{ type: "forward", targetGroupArn: apiTg.arn }] }, ro);
         this.apiEndpoint = apiLb.dnsName;
 
-        // Public edge: 443 (+8448 with federation, +80 when enabled) to the gateway's NodePorts on app servers.
+        // Public edge: 443 (+80 when enabled) to the gateway's NodePorts on app servers. Federation
+        // arrives on 443 too (.well-known/matrix/server delegation), so 8448 is never opened.
         const edgeLb = new aws.lb.LoadBalancer(
             `${name}-edge`,
             { internal: false, loadBalancerType: "network", subnets: net.publicSubnets.map((s) => s.id), securityGroups: [net.groups.edgeLb.id], enableCrossZoneLoadBalancing: true },
             ro,
         );
         const edgePorts: [string, number, number][] = [["https", 443, EDGE_NODE_PORTS.https]];
-        if (args.plan.federation) edgePorts.push(["federation", 8448, EDGE_NODE_PORTS.federation]);
         if (o.edgeHttp) edgePorts.push(["http", 80, EDGE_NODE_PORTS.http]);
         const edgeTgs = edgePorts.map(([port, listen, nodePort]) => {
             const tg = new aws.lb.TargetGroup(`${name}-edge-${port}`, { port: nodePort, protocol: "TCP", vpcId: net.vpc.id, targetType: "instance", healthCheck: { protocol: "TCP" } }, ro);
@@ -194,7 +194,7 @@ export class AwsCluster extends pulumi.ComponentResource {
                     adminKubeconfig({ clusterName, server: `https://${host}:6443`, caCertPem: ca, clientCertPem: cert, clientKeyPem: key, user: "matrix-scale-admin" }),
                 ),
         );
-        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig }, { parent: this });
+        this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { parent: this });
         this.storageClasses = DEFAULT_STORAGE_CLASSES;
         this.addons(name, { clusterName, region: o.region, apiEndpoint: apiLb.dnsName, podCidr: o.podCidr }, o);
 

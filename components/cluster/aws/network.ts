@@ -23,7 +23,6 @@ export function createNetwork(
     name: string,
     clusterName: string,
     opts: AwsClusterOptions,
-    federation: boolean,
     ro: pulumi.CustomResourceOptions,
 ): Network {
     const tags = (n: string, extra: Record<string, string> = {}) => ({ Name: `${clusterName}-${n}`, ...clusterTag(clusterName), ...extra });
@@ -68,7 +67,7 @@ export function createNetwork(
             ro,
         );
     }
-    ingressRules(opts, federation).forEach((r) => {
+    ingressRules(opts).forEach((r) => {
         const source =
             "group" in r.source
                 ? { referencedSecurityGroupId: groups[r.source.group].id }

@@ -40,8 +40,12 @@ export interface PublicPort {
     readonly why: string;
 }
 
-/** The only (group, protocol, ports) combinations the internet may reach. */
-export function publicPorts(opts: Pick<AwsClusterOptions, "edgeHttp">, federation: boolean): PublicPort[] {
+/**
+ * The only (group, protocol, ports) combinations the internet may reach.
+ * Federation needs no port of its own: other servers reach this one on 443
+ * through `.well-known/matrix/server` delegation, so 8448 stays closed.
+ */
+export function publicPorts(opts: Pick<AwsClusterOptions, "edgeHttp">): PublicPort[] {
     const ports: PublicPort[] = [
         { group: "edgeLb", protocol: "tcp", fromPort: 443, toPort: 443, why: "HTTPS edge (clients, .well-known, LiveKit signalling)" },
         { group: "calls", protocol: "udp", fromPort: CALL_PORTS.turn, toPort: CALL_PORTS.turn, why: "TURN over UDP" },
@@ -51,7 +55,6 @@ export function publicPorts(opts: Pick<AwsClusterOptions, "edgeHttp">, federatio
         { group: "calls", protocol: "tcp", fromPort: CALL_PORTS.livekitTcp, toPort: CALL_PORTS.livekitTcp, why: "LiveKit ICE over TCP" },
         { group: "calls", protocol: "udp", fromPort: CALL_PORTS.livekitUdp.from, toPort: CALL_PORTS.livekitUdp.to, why: "LiveKit RTC media" },
     ];
-    if (federation) ports.push({ group: "edgeLb", protocol: "tcp", fromPort: 8448, toPort: 8448, why: "Matrix federation" });
     if (opts.edgeHttp) ports.push({ group: "edgeLb", protocol: "tcp", fromPort: 80, toPort: 80, why: "HTTP (ACME HTTP-01 and redirect to HTTPS)" });
     return ports;
 }
@@ -69,7 +72,7 @@ function tcp(group: GroupName, port: number | [number, number], source: Source, 
  * - kubelet and the CNI overlay: only between nodes;
  * - internet: only `publicPorts`; no SSH anywhere (administration via SSM).
  */
-export function ingressRules(opts: Pick<AwsClusterOptions, "adminCidrs" | "liAdminCidrs" | "edgeHttp">, federation: boolean): IngressRule[] {
+export function ingressRules(opts: Pick<AwsClusterOptions, "adminCidrs" | "liAdminCidrs" | "edgeHttp">): IngressRule[] {
     const nodes = { group: "nodes" } as const;
     const rules: IngressRule[] = [
         tcp("apiLb", 6443, nodes, "Kubernetes API from the nodes"),
@@ -83,9 +86,8 @@ export function ingressRules(opts: Pick<AwsClusterOptions, "adminCidrs" | "liAdm
         { group: "nodes", protocol: "icmp", fromPort: 8, toPort: 0, source: nodes, description: "Cilium health ICMP echo between nodes" },
         tcp("app", EDGE_NODE_PORTS.https, { group: "edgeLb" }, "HTTPS edge NodePort from the public load balancer"),
     ];
-    if (federation) rules.push(tcp("app", EDGE_NODE_PORTS.federation, { group: "edgeLb" }, "federation NodePort from the public load balancer"));
     if (opts.edgeHttp) rules.push(tcp("app", EDGE_NODE_PORTS.http, { group: "edgeLb" }, "HTTP NodePort from the public load balancer"));
-    for (const p of publicPorts(opts, federation)) {
+    for (const p of publicPorts(opts)) {
         for (const cidr of [INTERNET_V4, INTERNET_V6]) {
             rules.push({ group: p.group, protocol: p.protocol, fromPort: p.fromPort, toPort: p.toPort, source: { cidr }, description: `${p.why} from the internet` });
         }
