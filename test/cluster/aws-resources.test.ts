@@ -14,24 +14,12 @@ import { RESOURCE_POLICIES } from "../../policy/policies";
 import { NODE_ROLES, type NodeRole, type Plan } from "../../sizing/types";
 import { options, planFor, TIERS } from "./aws-fixtures";
 import { runAwsCluster, type Registered, type Run } from "./aws-mock-run";
+import { at, ATTACHMENT, INSTANCE, REPLACING_INPUTS, VOLUME } from "./aws-replacement";
 
-const INSTANCE = "aws:ec2/instance:Instance";
-const VOLUME = "aws:ebs/volume:Volume";
-const ATTACHMENT = "aws:ec2/volumeAttachment:VolumeAttachment";
 
 const roleOf = (r: Registered) => NODE_ROLES.find((role) => ROLE_VALUES[role] === r.inputs.tags?.[ROLE_LABEL]) as NodeRole;
 const zoneOfSubnet = (subnetId: string) => Number(/^cluster-(?:private|public)-(\d+)-id$/.exec(subnetId)?.[1]);
 
-/** Inputs whose change makes AWS replace the resource (provider schema: ForceNew), plus the Pulumi name itself. */
-const REPLACING_INPUTS: Record<string, string[]> = {
-    [INSTANCE]: ["ami", "availabilityZone", "subnetId", "associatePublicIpAddress", "privateIp", "keyName", "placementGroup", "tenancy", "userData", "userDataReplaceOnChange", "rootBlockDevice.encrypted", "rootBlockDevice.kmsKeyId", "ebsBlockDevices", "networkInterfaces", "hostId"],
-    [VOLUME]: ["availabilityZone", "encrypted", "kmsKeyId", "snapshotId", "outpostArn"],
-    [ATTACHMENT]: ["deviceName", "instanceId", "volumeId"],
-};
-
-function at(obj: Record<string, any>, path: string): unknown {
-    return path.split(".").reduce<any>((o, k) => (o === undefined ? undefined : o[k]), obj);
-}
 
 describe("aws node pools: AwsCluster under mocks", function () {
     const runs = new Map<number, { plan: Plan; run: Run }>();
