@@ -1,4 +1,5 @@
 import { strict as assert } from "assert";
+import * as fc from "fast-check";
 import { INSTANCE_FAMILIES, lookupInstanceType, smallestFitting } from "../../components/cluster/aws/catalogue";
 import { buildInventory, gbToGiB, ST1_MIN_GIB } from "../../components/cluster/aws/inventory";
 import { zoneIndex, zoneSpread } from "../../components/cluster/aws/zones";
@@ -113,5 +114,42 @@ describe("aws node pools: inventory", () => {
         assert.equal(smallestFitting("m7i", 5, 8).instanceType, "m7i.2xlarge");
         assert.throws(() => smallestFitting("m5", 4, 8), /unknown instance family "m5"/);
         assert.throws(() => smallestFitting("m7g", 128, 512), /has no size with 128 vCPU/);
+    });
+});
+
+describe("aws node pools: zone and size properties", () => {
+    const role = fc.constantFrom(...NODE_ROLES);
+
+    it("any role, count and zone count: balanced, and growing the role never moves an existing server", () => {
+        fc.assert(
+            fc.property(role, fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: 60 }), fc.integer({ min: 2, max: 6 }), (r, n, extra, zones) => {
+                const spread = zoneSpread(r, n, zones);
+                if (Math.max(...spread) - Math.min(...spread) > 1) return false;
+                const grown = Array.from({ length: n + extra }, (_, i) => zoneIndex(r, i, zones));
+                return Array.from({ length: n }, (_, i) => zoneIndex(r, i, zones)).every((z, i) => z === grown[i]);
+            }),
+            { numRuns: 500 },
+        );
+    });
+
+    it("any requirement a family can meet: the choice meets it and the next smaller size does not", () => {
+        fc.assert(
+            fc.property(fc.constantFrom(...Object.keys(INSTANCE_FAMILIES)), fc.integer({ min: 1, max: 128 }), fc.integer({ min: 1, max: 1024 }), (family, vcpu, mem) => {
+                const sizes = INSTANCE_FAMILIES[family].sizes;
+                const fits = sizes.some((s) => s.vcpu >= vcpu && s.memoryGiB >= mem);
+                if (!fits) {
+                    try {
+                        smallestFitting(family, vcpu, mem);
+                        return false;
+                    } catch {
+                        return true;
+                    }
+                }
+                const c = smallestFitting(family, vcpu, mem);
+                const idx = sizes.findIndex((s) => `${family}.${s.name}` === c.instanceType);
+                return c.vcpu >= vcpu && c.memoryGiB >= mem && sizes.slice(0, idx).every((s) => s.vcpu < vcpu || s.memoryGiB < mem);
+            }),
+            { numRuns: 1000 },
+        );
     });
 });
