@@ -5,7 +5,8 @@ import { strict as assert } from "assert";
 import { computePlan } from "../../sizing";
 import { NODE_ROLES, TIER_CCUS } from "../../sizing/types";
 import { ROLE_LABEL, ROLE_VALUES } from "../../components/contracts";
-import { isSecret, runProgram, stackConfigBlock, type ProgramRun, type RegisteredResource } from "../../tools/mock-runtime";
+import { parse } from "yaml";
+import { isSecret, runProgram, stackConfigBlock, unwrapSecrets, type ProgramRun, type RegisteredResource } from "../../tools/mock-runtime";
 import { at, INSTANCE, REPLACING_INPUTS, VOLUME } from "./aws-replacement";
 
 const instances = (run: ProgramRun) => run.resources.filter((r) => r.type === INSTANCE);
@@ -21,6 +22,19 @@ describe("aws node pools: the real program with provider aws", function () {
     it("the stack files build the guide's inventory: 17 servers for dev, 53 for prod", async () => {
         assert.equal(instances(await runProgram({ stack: "dev" })).length, 17);
         assert.equal(instances(await runProgram({ stack: "prod" })).length, 53);
+    });
+
+    it("exports an admin kubeconfig built from the program's CA and client certificate, pointing at the internal API load balancer", () => {
+        const run = runs.get(100) as ProgramRun;
+        const kc = parse(unwrapSecrets(run.outputs.kubeconfig));
+        assert.equal(kc.clusters[0].cluster.server, `https://${run.outputs.apiEndpoint}:6443`);
+        const pem = (b64: string) => Buffer.from(b64, "base64").toString("utf8");
+        assert.match(pem(kc.clusters[0].cluster["certificate-authority-data"]), /^-----BEGIN CERTIFICATE-----/);
+        assert.match(pem(kc.users[0].user["client-certificate-data"]), /^-----BEGIN CERTIFICATE-----/);
+        assert.match(pem(kc.users[0].user["client-key-data"]), /PRIVATE KEY-----/);
+        assert.equal(kc["current-context"], kc.contexts[0].name);
+        const csr = run.resources.find((r) => r.type === "tls:index/certRequest:CertRequest");
+        assert.deepEqual(csr?.inputs.subject, { commonName: "matrix-scale-admin", organization: "system:masters" });
     });
 
     for (const ccu of TIER_CCUS) {
