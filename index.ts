@@ -3,7 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster, clusterProblems } from "./components/cluster";
 import { INTERIM_DATA_ENDPOINTS } from "./components/data-endpoints-interim";
-import { matrixApps } from "./components/matrix-apps";
+import { edgeProblems, matrixApps } from "./components/matrix-apps";
 import { Namespaces } from "./components/namespaces";
 import { ConfigError, parseStackConfig, type StackConfig } from "./config";
 import { computePlan, SizingError, type Plan } from "./sizing";
@@ -14,7 +14,7 @@ export default function main(): Record<string, unknown> {
     // registers nothing and reports every problem in one error.
     const cfg = readConfig();
     const plan = planOrConfigError(cfg);
-    const clusterIssues = clusterProblems(cfg.cluster, plan);
+    const clusterIssues = [...clusterProblems(cfg.cluster, plan), ...edgeProblems(cfg)];
     if (clusterIssues.length > 0) throw new ConfigError(clusterIssues);
 
     const cluster = new Cluster("cluster", { config: cfg.cluster, plan });

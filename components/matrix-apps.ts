@@ -18,6 +18,22 @@ export interface MatrixApps {
     readonly edge: Edge;
 }
 
+/**
+ * Problems across sections, found before any resource exists: Let's Encrypt's
+ * HTTP-01 challenge arrives on port 80, which an AWS cluster opens only with
+ * matrix:cluster.edgeHttp.
+ */
+export function edgeProblems(stackConfig: StackConfig): string[] {
+    const cfg = stackConfig as unknown as SynapseSectionConfig & { cluster: { provider: string; edgeHttp?: boolean } };
+    const tls = cfg.edge.tls ?? { mode: "internalCa" };
+    if (tls.mode === "letsencrypt" && cfg.cluster.provider === "aws" && cfg.cluster.edgeHttp !== true) {
+        return [
+            `matrix:edge.tls.mode: "letsencrypt" needs port 80 open for the HTTP-01 challenge, but matrix:cluster.edgeHttp is false; allowed: set matrix:cluster.edgeHttp to true, or use mode "internalCa" or "supplied"`,
+        ];
+    }
+    return [];
+}
+
 export function matrixApps(
     stackConfig: StackConfig,
     plan: Plan,

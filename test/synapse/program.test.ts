@@ -125,6 +125,19 @@ describe("Synapse and its front under the real program", function () {
         });
     }
 
+    it("refuses Let's Encrypt on an AWS cluster whose port 80 stays closed, before registering anything", async () => {
+        const base = { ccu: 100, domain: "example.org", cluster: { provider: "aws", region: "eu-central-1" }, edge: { tls: { mode: "letsencrypt", email: "ops@example.org" } } };
+        const err = await runProgram({ config: base }).then(
+            () => assert.fail("expected failure"),
+            (e) => e,
+        );
+        assert.equal(err.name, "ConfigError");
+        assert.match(err.message, /matrix:edge\.tls\.mode: "letsencrypt" needs port 80 .*matrix:cluster\.edgeHttp is false/);
+        assert.deepEqual(err.registered.map((r: RegisteredResource) => r.type), ["pulumi:pulumi:Stack"]);
+        const ok = await runProgram({ config: { ...base, cluster: { ...base.cluster, edgeHttp: true } } });
+        assert.equal(of(ok, "kubernetes:cert-manager.io/v1:Issuer").length, 1);
+    });
+
     it("keeps every Synapse StatefulSet's identity across every pair of tiers (nothing stateful replaced)", async () => {
         const identities = new Map<number, Map<string, string>>();
         for (const ccu of TIER_CCUS) {
