@@ -191,7 +191,7 @@ export interface AlertThresholds {
     readonly packetLossPoorPercent: number;
     readonly jitterPoorMs: number;
     readonly latencyPoorMs: number;
-    readonly callCpuAddCapacityPercent: number;
+    readonly callCpuPercent: number;
     readonly ccuPlanUpgradePercent: number;
     readonly ccuUrgentUpgradePercent: number;
 }
