@@ -2,12 +2,13 @@
 // media object store, exposing the endpoints Synapse consumes (contracts.ts).
 import * as pulumi from "@pulumi/pulumi";
 import type { DataConfig } from "../../config/sections/data";
+import { computePlan } from "../../sizing";
 import type { Plan } from "../../sizing/types";
 import { DEFAULT_STORAGE_CLASSES, NAMESPACES, type DataEndpoints } from "../contracts";
 import { MediaObjectStore } from "./objectstore";
 import { PostgresCluster } from "./postgres";
 import { RedisHaGroup } from "./redis";
-import { REDIS_PORT, SENTINEL_PORT } from "./redis/manifests";
+import { REDIS_PORT, redisVolumeGiB, SENTINEL_PORT } from "./redis/manifests";
 
 export const REDIS_SYNAPSE_SERVICE = "redis-synapse";
 
@@ -28,6 +29,11 @@ export class DataLayer extends pulumi.ComponentResource {
         super("matrix:data:DataLayer", name, {}, opts);
         const sc = args.storageClasses ?? DEFAULT_STORAGE_CLASSES;
         const { plan, config } = args;
+        // Volumes only grow: below the floor tier, keep the floor tier's sizes.
+        const floor = config.storageFloorCcu !== undefined && config.storageFloorCcu > plan.ccu
+            ? computePlan({ ccu: config.storageFloorCcu, federation: plan.federation })
+            : plan;
+        const redisGiB = (g: "synapse" | "livekit") => Math.max(redisVolumeGiB(plan.redis[g]), redisVolumeGiB(floor.redis[g]));
         const postgres = new PostgresCluster(
             "postgres",
             {
@@ -35,7 +41,7 @@ export class DataLayer extends pulumi.ComponentResource {
                 namespace: NAMESPACES.matrix,
                 liNamespace: NAMESPACES.li,
                 storageClass: sc.nvme,
-                ...(config.postgres.minStorageGB !== undefined ? { minStorageGB: config.postgres.minStorageGB } : {}),
+                minStorageGB: floor.postgres.storageGB,
                 backup: config.postgres.backup,
             },
             { parent: this },
@@ -48,6 +54,7 @@ export class DataLayer extends pulumi.ComponentResource {
                 namespace: NAMESPACES.matrix,
                 plan: plan.redis.synapse,
                 storageClass: sc.ssd,
+                volumeGiB: redisGiB("synapse"),
                 ...timing,
                 haproxy: { replicas: config.redis.haproxyReplicas, checkIntervalMs: config.redis.haproxyCheckIntervalMs, serviceName: REDIS_SYNAPSE_SERVICE },
             },
@@ -55,7 +62,7 @@ export class DataLayer extends pulumi.ComponentResource {
         );
         const livekitRedis = new RedisHaGroup(
             "redis-livekit",
-            { group: "livekit", namespace: NAMESPACES.calls, plan: plan.redis.livekit, storageClass: sc.ssd, ...timing },
+            { group: "livekit", namespace: NAMESPACES.calls, plan: plan.redis.livekit, storageClass: sc.ssd, volumeGiB: redisGiB("livekit"), ...timing },
             { parent: this },
         );
         const media = new MediaObjectStore(

@@ -11,9 +11,13 @@ export interface PoolLedgerEntry {
 }
 
 export interface DataConfig {
+    /**
+     * The largest CCU this stack has run at. Volumes (PostgreSQL, Redis) can
+     * only grow, so they are sized for max(ccu, storageFloorCcu): set it before
+     * moving to a smaller tier, and the smaller tier keeps the bigger volumes.
+     */
+    readonly storageFloorCcu?: number;
     readonly postgres: {
-        /** Storage floor in GB: set it to the current size before moving to a smaller tier (volumes only grow). */
-        readonly minStorageGB?: number;
         readonly backup: {
             readonly endpointUrl: string;
             readonly bucket: string;
@@ -119,9 +123,10 @@ export function parseDataSection(raw: unknown): { value: DataConfig; errors: str
     const errors: string[] = [];
     const r = new Reader(errors);
     const root: Raw = raw === undefined ? {} : isObject(raw) ? raw : (errors.push(`${KEY}: ${JSON.stringify(raw)} is not an object`), {});
-    r.unknown(root, KEY, ["postgres", "redis", "objectStore"]);
+    r.unknown(root, KEY, ["storageFloorCcu", "postgres", "redis", "objectStore"]);
+    const storageFloorCcu = r.int(root, "storageFloorCcu", KEY, undefined, 1, 20000);
 
-    const pg = r.object(root, "postgres", `${KEY}.postgres`, ["minStorageGB", "backup"]);
+    const pg = r.object(root, "postgres", `${KEY}.postgres`, ["backup"]);
     const bk = r.object(pg, "backup", `${KEY}.postgres.backup`, ["endpointUrl", "bucket", "region", "credentialsSecret", "retention", "schedule"]);
     const bkPath = `${KEY}.postgres.backup`;
     const backup = {
@@ -132,7 +137,6 @@ export function parseDataSection(raw: unknown): { value: DataConfig; errors: str
         retention: r.string(bk, "retention", bkPath, DATA_DEFAULTS.backupRetention, RETENTION),
         schedule: r.string(bk, "schedule", bkPath, DATA_DEFAULTS.backupSchedule, CRON6),
     };
-    const minStorageGB = r.int(pg, "minStorageGB", `${KEY}.postgres`, undefined, 10, 1_000_000);
 
     const rd = r.object(root, "redis", `${KEY}.redis`, ["sentinelDownAfterMs", "sentinelFailoverTimeoutMs", "haproxyReplicas", "haproxyCheckIntervalMs"]);
     const rp = `${KEY}.redis`;
@@ -177,7 +181,7 @@ export function parseDataSection(raw: unknown): { value: DataConfig; errors: str
         ...(pools ? { pools } : {}),
     };
     return {
-        value: { postgres: { ...(minStorageGB !== undefined ? { minStorageGB } : {}), backup }, redis, objectStore },
+        value: { ...(storageFloorCcu !== undefined ? { storageFloorCcu } : {}), postgres: { backup }, redis, objectStore },
         errors,
     };
 }

@@ -32,6 +32,7 @@ const redisInputs = (ccu: number, group: "synapse" | "livekit"): RedisGroupInput
         namespace: group === "synapse" ? NAMESPACES.matrix : NAMESPACES.calls,
         plan: plan.redis[group],
         storageClass: "matrix-ssd",
+        volumeGiB: 10,
         downAfterMs: DATA_DEFAULTS.sentinelDownAfterMs,
         failoverTimeoutMs: DATA_DEFAULTS.sentinelFailoverTimeoutMs,
         ...(group === "synapse" ? { haproxy: { replicas: 2, checkIntervalMs: 1000, serviceName: "redis-synapse" } } : {}),

@@ -27,7 +27,7 @@ export const INITDB = { database: DATABASE, owner: APP_ROLE, encoding: "UTF8", l
 export interface PostgresInputs {
     readonly namespace: string;
     readonly storageClass: string;
-    /** Floor from config: storage only ever grows (CloudNativePG resizes in place, never shrinks). */
+    /** Floor (the storageFloorCcu tier's size): storage only ever grows (CloudNativePG resizes in place, never shrinks). */
     readonly minStorageGB?: number;
     readonly backup: { readonly endpointUrl: string; readonly bucket: string; readonly region: string; readonly credentialsSecret: string; readonly retention: string; readonly schedule: string };
 }

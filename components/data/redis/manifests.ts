@@ -38,6 +38,8 @@ export interface RedisGroupInputs {
     readonly namespace: string;
     readonly plan: RedisGroup;
     readonly storageClass: string;
+    /** Claim size per pod; at least redisVolumeGiB(plan), more when a storage floor keeps a bigger tier's size. */
+    readonly volumeGiB: number;
     readonly downAfterMs: number;
     readonly failoverTimeoutMs: number;
     /** HAProxy in front of the master (for clients that cannot use Sentinel). */
@@ -180,7 +182,7 @@ export function redisClaims(i: RedisGroupInputs) {
             annotations: { "pulumi.com/skipAwait": "true" },
             labels: { "app.kubernetes.io/instance": n.base },
         },
-        spec: { accessModes: ["ReadWriteOnce"], storageClassName: i.storageClass, resources: { requests: { storage: `${redisVolumeGiB(i.plan)}Gi` } } },
+        spec: { accessModes: ["ReadWriteOnce"], storageClassName: i.storageClass, resources: { requests: { storage: `${i.volumeGiB}Gi` } } },
     }));
 }
 
