@@ -1,0 +1,284 @@
+// The policies that make `pulumi preview --policy-pack policy` refuse an
+// unsafe plan. Kept apart from the PolicyPack entry point (index.ts) because
+// constructing a PolicyPack starts a gRPC server: tests import this module
+// and call the validators directly.
+import type {
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+} from "@pulumi/policy";
+import { parseAllDocuments } from "yaml";
+
+/** What a resource validator needs from its arguments; lets tests pass plain objects. */
+export type ResourceArgs = Pick<ResourceValidationArgs, "type" | "props" | "name" | "urn">;
+export type StackArgs = Pick<StackValidationArgs, "resources">;
+
+/** Ports that may be open to the whole internet: the HTTPS edge and the call servers (TURN, LiveKit). */
+export const PUBLIC_PORTS: readonly { from: number; to: number; protocol: "tcp" | "udp" | "any"; why: string }[] = [
+    { from: 80, to: 80, protocol: "tcp", why: "HTTP, only to redirect to HTTPS and answer ACME HTTP-01" },
+    { from: 443, to: 443, protocol: "tcp", why: "HTTPS edge" },
+    { from: 3478, to: 3478, protocol: "any", why: "TURN/STUN" },
+    { from: 5349, to: 5349, protocol: "any", why: "TURN over TLS" },
+    { from: 7881, to: 7881, protocol: "tcp", why: "LiveKit WebRTC over TCP" },
+    { from: 7882, to: 7882, protocol: "udp", why: "LiveKit WebRTC over one UDP port" },
+    { from: 49152, to: 65535, protocol: "udp", why: "TURN relay and LiveKit media port ranges" },
+];
+
+const WORLD = new Set(["0.0.0.0/0", "::/0"]);
+
+/** Keys whose values are secrets unless they are a *_path/*_file reference or a ${VAR}/secretKeyRef indirection. */
+const SECRET_KEY = /(^|_)(password|passwd|secret|token|private_?key|access_?key|secret_?key|api_?key|shared_?secret|macaroon|requirepass|masterauth)($|_)/i;
+const INDIRECT_KEY = /_(path|file|env|ref|name)$/i;
+const INDIRECT_VALUE = /^(\$\{?[A-Z_][A-Z0-9_]*\}?|\/[^\s]*|)$/;
+const PEM = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+
+function* secretLeaks(value: unknown, path: string): Generator<string> {
+    if (typeof value === "string") {
+        if (PEM.test(value)) yield `${path} holds a PEM private key`;
+        return;
+    }
+    if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) yield* secretLeaks(value[i], `${path}[${i}]`);
+        return;
+    }
+    if (value && typeof value === "object") {
+        for (const [k, v] of Object.entries(value)) {
+            const here = path ? `${path}.${k}` : k;
+            if (SECRET_KEY.test(k) && !INDIRECT_KEY.test(k) && (typeof v === "string" || typeof v === "number") && !INDIRECT_VALUE.test(String(v).trim())) {
+                yield `${here} is set inline`;
+            }
+            yield* secretLeaks(v, here);
+        }
+    }
+}
+
+/** A ConfigMap entry is often a whole YAML/JSON file: look inside it as well as at its key. */
+export function findSecretsInConfigData(data: Record<string, unknown>): string[] {
+    const found: string[] = [];
+    for (const [file, content] of Object.entries(data ?? {})) {
+        if (typeof content !== "string") continue;
+        found.push(...secretLeaks({ [file]: content }, ""));
+        let docs: unknown[] = [];
+        try {
+            docs = parseAllDocuments(content).map((d) => d.toJS());
+        } catch {
+            docs = [];
+        }
+        for (const doc of docs) {
+            if (doc && typeof doc === "object") found.push(...Array.from(secretLeaks(doc, file)));
+        }
+        // Flat files (turnserver.conf, redis.conf, INI): key=value or key value lines.
+        for (const line of content.split("\n")) {
+            const m = /^\s*([A-Za-z0-9_.-]+)\s*(?:=|\s)\s*(\S.*)$/.exec(line);
+            if (m && !line.includes(":") && SECRET_KEY.test(m[1].replace(/[-.]/g, "_")) && !INDIRECT_VALUE.test(m[2].trim())) {
+                found.push(`${file}: "${m[1]}" is set inline`);
+            }
+        }
+    }
+    return Array.from(new Set(found));
+}
+
+const noSecretsInConfigMaps: ResourceValidationPolicy = {
+    name: "no-secrets-in-configmaps",
+    description: "ConfigMaps hold no passwords, keys or tokens: secrets live in Secrets and reach processes through *_path options or environment variables.",
+    enforcementLevel: "mandatory",
+    validateResource: (args: ResourceArgs, report: ReportViolation) => {
+        if (args.type !== "kubernetes:core/v1:ConfigMap") return;
+        for (const leak of findSecretsInConfigData(args.props.data ?? {})) report(`ConfigMap ${args.name}: ${leak}`);
+    },
+};
+
+function portAllowed(from: number, to: number, protocol: string): boolean {
+    const proto = protocol === "-1" || protocol === "all" ? "any" : protocol.toLowerCase();
+    return PUBLIC_PORTS.some((p) => from >= p.from && to <= p.to && (p.protocol === "any" || proto === p.protocol));
+}
+
+interface IngressRule {
+    from: number;
+    to: number;
+    protocol: string;
+    cidrs: string[];
+}
+
+function ingressRules(args: ResourceArgs): IngressRule[] {
+    const p = args.props;
+    const cidrsOf = (r: Record<string, unknown>) => [
+        ...((r.cidrBlocks as string[]) ?? []),
+        ...((r.ipv6CidrBlocks as string[]) ?? []),
+        ...(r.cidrIpv4 ? [r.cidrIpv4 as string] : []),
+        ...(r.cidrIpv6 ? [r.cidrIpv6 as string] : []),
+    ];
+    const rule = (r: Record<string, unknown>): IngressRule => ({
+        from: Number(r.fromPort ?? 0),
+        to: Number(r.toPort ?? 65535),
+        protocol: String(r.protocol ?? r.ipProtocol ?? "-1"),
+        cidrs: cidrsOf(r),
+    });
+    switch (args.type) {
+        case "aws:ec2/securityGroup:SecurityGroup":
+            return ((p.ingress as Record<string, unknown>[]) ?? []).map(rule);
+        case "aws:ec2/securityGroupRule:SecurityGroupRule":
+            return p.type === "ingress" ? [rule(p)] : [];
+        case "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule":
+            return [rule(p)];
+        default:
+            return [];
+    }
+}
+
+const noWorldOpenIngress: ResourceValidationPolicy = {
+    name: "no-world-open-ingress",
+    description: "Nothing is reachable from 0.0.0.0/0 or ::/0 except the HTTPS edge and the call servers' TURN/LiveKit ports.",
+    enforcementLevel: "mandatory",
+    validateResource: (args: ResourceArgs, report: ReportViolation) => {
+        for (const r of ingressRules(args)) {
+            if (r.cidrs.some((c) => WORLD.has(c)) && !portAllowed(r.from, r.to, r.protocol)) {
+                report(`${args.name}: ${r.protocol} ${r.from}-${r.to} is open to the internet; allowed publicly: ${PUBLIC_PORTS.map((p) => `${p.protocol} ${p.from === p.to ? p.from : `${p.from}-${p.to}`}`).join(", ")}`);
+            }
+        }
+    },
+};
+
+/** Service port names and numbers that are cluster-internal by nature. */
+const INTERNAL_PORT = /metrics|replication|admin|manhole|sentinel|postgres|redis|etcd|kubelet/i;
+const INTERNAL_NUMBERS = new Set([5432, 6379, 26379, 9090, 9093, 9100, 9000, 2379, 2380, 10250]);
+
+const internalPortsNotExposed: ResourceValidationPolicy = {
+    name: "internal-ports-not-exposed",
+    description: "Services that leave the cluster (LoadBalancer, NodePort) expose no metrics, replication, admin or datastore ports.",
+    enforcementLevel: "mandatory",
+    validateResource: (args: ResourceArgs, report: ReportViolation) => {
+        if (args.type !== "kubernetes:core/v1:Service") return;
+        const spec = args.props.spec ?? {};
+        if (spec.type !== "LoadBalancer" && spec.type !== "NodePort") return;
+        for (const port of spec.ports ?? []) {
+            if (INTERNAL_PORT.test(String(port.name ?? "")) || INTERNAL_NUMBERS.has(Number(port.port))) {
+                report(`Service ${args.name} (${spec.type}) exposes internal port ${port.name ?? ""} ${port.port}`);
+            }
+        }
+    },
+};
+
+function* containers(props: Record<string, any>): Generator<{ name: string; image: string }> {
+    const podSpecs = [props.spec?.template?.spec, props.spec?.jobTemplate?.spec?.template?.spec, props.spec];
+    for (const spec of podSpecs) {
+        for (const c of [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])]) {
+            if (c && typeof c.image === "string") yield c;
+        }
+    }
+}
+
+const WORKLOADS = new Set([
+    "kubernetes:apps/v1:Deployment",
+    "kubernetes:apps/v1:StatefulSet",
+    "kubernetes:apps/v1:DaemonSet",
+    "kubernetes:batch/v1:Job",
+    "kubernetes:batch/v1:CronJob",
+    "kubernetes:core/v1:Pod",
+]);
+
+const pinnedMaintainedImages: ResourceValidationPolicy = {
+    name: "pinned-maintained-images",
+    description: "Every container image is pinned to a version or digest (no :latest, no bare name) and none comes from Bitnami's unmaintained repositories.",
+    enforcementLevel: "mandatory",
+    validateResource: (args: ResourceArgs, report: ReportViolation) => {
+        if (!WORKLOADS.has(args.type)) return;
+        for (const c of containers(args.props)) {
+            const image = c.image;
+            const lastSegment = image.split("/").pop() ?? image;
+            if (!image.includes("@sha256:") && (!lastSegment.includes(":") || lastSegment.endsWith(":latest"))) {
+                report(`${args.name}/${c.name}: image ${image} is not pinned to a version`);
+            }
+            if (/(^|\/)bitnami(legacy)?\//.test(image)) {
+                report(`${args.name}/${c.name}: image ${image} is from Bitnami, whose free images are no longer maintained`);
+            }
+        }
+    },
+};
+
+/** Streams that take exactly one writer (Synapse refuses to start with two). */
+export const SINGLE_WRITER_STREAMS = ["typing", "to_device", "account_data", "presence", "push_rules"] as const;
+const REMOVED_KEYS = ["worker_replication_host", "worker_replication_http_port", "worker_replication_port"];
+
+/** The checks that would have caught the guide's seed deployment (design notes §6). */
+export function synapseConfigProblems(config: Record<string, any>): string[] {
+    const problems: string[] = [];
+    for (const key of REMOVED_KEYS) {
+        if (key in config) problems.push(`${key} was removed from Synapse and is now a startup error`);
+    }
+    const writers = config.stream_writers as Record<string, string | string[]> | undefined;
+    if (writers) {
+        const instanceMap = (config.instance_map ?? {}) as Record<string, unknown>;
+        if (!("main" in instanceMap)) problems.push("instance_map has no `main` entry; workers refuse to start");
+        for (const [stream, value] of Object.entries(writers)) {
+            const list = Array.isArray(value) ? value : [value];
+            if ((SINGLE_WRITER_STREAMS as readonly string[]).includes(stream) && list.length !== 1) {
+                problems.push(`stream_writers.${stream} lists ${list.length} writers; exactly one is allowed`);
+            }
+            for (const name of list) {
+                if (name !== "master" && !(name in instanceMap)) problems.push(`stream writer ${name} (${stream}) is missing from instance_map`);
+            }
+        }
+    }
+    return problems;
+}
+
+const synapseConfigSane: ResourceValidationPolicy = {
+    name: "synapse-config-sane",
+    description: "Synapse configuration has one writer per single-writer stream, `main` and every writer in instance_map, and none of the removed worker_replication_* keys.",
+    enforcementLevel: "mandatory",
+    validateResource: (args: ResourceArgs, report: ReportViolation) => {
+        if (args.type !== "kubernetes:core/v1:ConfigMap" && args.type !== "kubernetes:core/v1:Secret") return;
+        const files = { ...(args.props.data ?? {}), ...(args.props.stringData ?? {}) } as Record<string, unknown>;
+        for (const [file, content] of Object.entries(files)) {
+            if (typeof content !== "string" || !/\.ya?ml$/.test(file)) continue;
+            let doc: unknown;
+            try {
+                doc = parseAllDocuments(content)[0]?.toJS();
+            } catch {
+                continue;
+            }
+            if (doc && typeof doc === "object" && ("stream_writers" in doc || "worker_app" in doc || "instance_map" in doc || REMOVED_KEYS.some((k) => k in doc))) {
+                for (const p of synapseConfigProblems(doc as Record<string, any>)) report(`${args.name}/${file}: ${p}`);
+            }
+        }
+    },
+};
+
+/** Resource types whose replacement loses data. */
+export const STATEFUL_TYPES = new Set([
+    "kubernetes:apps/v1:StatefulSet",
+    "kubernetes:core/v1:PersistentVolumeClaim",
+    "kubernetes:postgresql.cnpg.io/v1:Cluster",
+    "aws:ebs/volume:Volume",
+    "aws:s3/bucket:Bucket",
+    "aws:s3/bucketV2:BucketV2",
+]);
+
+const uniqueStatefulIdentity: StackValidationPolicy = {
+    name: "unique-stateful-identity",
+    description: "No two stateful resources share a Kubernetes name in one namespace: a collision would make one replace the other's data.",
+    enforcementLevel: "mandatory",
+    validateStack: (args: StackArgs, report: ReportViolation) => {
+        const seen = new Map<string, string>();
+        for (const r of args.resources) {
+            if (!STATEFUL_TYPES.has(r.type) || !r.type.startsWith("kubernetes:")) continue;
+            const meta = r.props.metadata ?? {};
+            const key = `${r.type} ${meta.namespace ?? "default"}/${meta.name ?? r.name}`;
+            const other = seen.get(key);
+            if (other) report(`${key} is declared twice (${other} and ${r.urn})`, r.urn);
+            else seen.set(key, r.urn);
+        }
+    },
+};
+
+export const RESOURCE_POLICIES: readonly ResourceValidationPolicy[] = [
+    noSecretsInConfigMaps,
+    noWorldOpenIngress,
+    internalPortsNotExposed,
+    pinnedMaintainedImages,
+    synapseConfigSane,
+];
+export const STACK_POLICIES: readonly StackValidationPolicy[] = [uniqueStatefulIdentity];

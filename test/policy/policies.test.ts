@@ -1,0 +1,169 @@
+// The policy pack's validators, called as Pulumi calls them: each unsafe
+// resource must be refused, each safe twin accepted.
+import * as assert from "assert";
+import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { RESOURCE_POLICIES, STACK_POLICIES, synapseConfigProblems } from "../../policy/policies";
+
+function policy(name: string): ResourceValidationPolicy {
+    const found = RESOURCE_POLICIES.find((p) => p.name === name);
+    assert.ok(found, name);
+    return found;
+}
+
+/** Fake ResourceValidationArgs with the fields Pulumi passes (notApplicable and stackTags included). */
+function args(type: string, props: Record<string, unknown>, name = "r") {
+    return {
+        type,
+        props,
+        name,
+        urn: `urn:pulumi:dev::matrix::${type}::${name}`,
+        opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] },
+        stackTags: new Map<string, string>(),
+        isType: () => false,
+        asType: () => undefined,
+        getConfig: () => ({}),
+        notApplicable: (reason?: string): never => {
+            throw new Error(`notApplicable: ${reason}`);
+        },
+    };
+}
+
+export async function violations(p: ResourceValidationPolicy, a: ReturnType<typeof args>): Promise<string[]> {
+    const found: string[] = [];
+    const validators = Array.isArray(p.validateResource) ? p.validateResource : [p.validateResource!];
+    for (const v of validators) await v(a as never, (message: string) => found.push(message));
+    return found;
+}
+
+describe("policy pack", () => {
+    describe("no-secrets-in-configmaps", () => {
+        const p = policy("no-secrets-in-configmaps");
+        it("refuses inline secrets in YAML, flat config files and PEM keys", async () => {
+            const bad = args("kubernetes:core/v1:ConfigMap", {
+                data: {
+                    "homeserver.yaml": "server_name: example.org\nmacaroon_secret_key: abc123\ndatabase:\n  args:\n    password: hunter2\n",
+                    "turnserver.conf": "listening-port=3478\nstatic-auth-secret=s3cr3t\n",
+                    "redis.conf": "port 6379\nrequirepass topsecret\n",
+                    "tls.key": "-----BEGIN RSA PRIVATE KEY-----\nMII...\n-----END RSA PRIVATE KEY-----\n",
+                },
+            });
+            const found = await violations(p, bad);
+            assert.strictEqual(found.length, 5, found.join("\n"));
+            assert.ok(found.some((f) => f.includes("macaroon_secret_key")));
+            assert.ok(found.some((f) => f.includes("database.args.password")));
+            assert.ok(found.some((f) => f.includes("static-auth-secret")));
+            assert.ok(found.some((f) => f.includes("requirepass")));
+            assert.ok(found.some((f) => f.includes("PEM private key")));
+        });
+        it("accepts *_path options, environment indirection and non-secret settings", async () => {
+            const good = args("kubernetes:core/v1:ConfigMap", {
+                data: {
+                    "homeserver.yaml": "macaroon_secret_key_path: /secrets/macaroon\nform_secret_path: /secrets/form\ndatabase:\n  args:\n    password: ${PGPASSWORD}\nredis:\n  password_path: /secrets/redis\n",
+                    "config.json": '{"default_server_config": {"m.homeserver": {"base_url": "https://m.example.org"}}}',
+                },
+            });
+            assert.deepStrictEqual(await violations(p, good), []);
+        });
+        it("ignores other resource types", async () => {
+            assert.deepStrictEqual(await violations(p, args("kubernetes:core/v1:Secret", { stringData: { password: "x" } })), []);
+        });
+    });
+
+    describe("no-world-open-ingress", () => {
+        const p = policy("no-world-open-ingress");
+        it("refuses SSH, the API server or PostgreSQL open to the internet", async () => {
+            const sg = args("aws:ec2/securityGroup:SecurityGroup", {
+                ingress: [
+                    { fromPort: 22, toPort: 22, protocol: "tcp", cidrBlocks: ["0.0.0.0/0"] },
+                    { fromPort: 443, toPort: 443, protocol: "tcp", cidrBlocks: ["0.0.0.0/0"] },
+                    { fromPort: 6443, toPort: 6443, protocol: "tcp", ipv6CidrBlocks: ["::/0"] },
+                ],
+            });
+            const found = await violations(p, sg);
+            assert.strictEqual(found.length, 2, found.join("\n"));
+            assert.match(found[0], /tcp 22-22 is open to the internet/);
+            const rule = args("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", { fromPort: 5432, toPort: 5432, ipProtocol: "tcp", cidrIpv4: "0.0.0.0/0" });
+            assert.strictEqual((await violations(p, rule)).length, 1);
+            const all = args("aws:ec2/securityGroupRule:SecurityGroupRule", { type: "ingress", fromPort: 0, toPort: 0, protocol: "-1", cidrBlocks: ["0.0.0.0/0"] });
+            assert.strictEqual((await violations(p, all)).length, 1);
+        });
+        it("accepts the edge, TURN and LiveKit ports, and private CIDRs on anything", async () => {
+            const sg = args("aws:ec2/securityGroup:SecurityGroup", {
+                ingress: [
+                    { fromPort: 443, toPort: 443, protocol: "tcp", cidrBlocks: ["0.0.0.0/0"] },
+                    { fromPort: 3478, toPort: 3478, protocol: "udp", cidrBlocks: ["0.0.0.0/0"] },
+                    { fromPort: 50000, toPort: 60000, protocol: "udp", cidrBlocks: ["0.0.0.0/0"] },
+                    { fromPort: 6443, toPort: 6443, protocol: "tcp", cidrBlocks: ["10.0.0.0/16"] },
+                ],
+            });
+            assert.deepStrictEqual(await violations(p, sg), []);
+            const egress = args("aws:ec2/securityGroupRule:SecurityGroupRule", { type: "egress", fromPort: 0, toPort: 0, protocol: "-1", cidrBlocks: ["0.0.0.0/0"] });
+            assert.deepStrictEqual(await violations(p, egress), []);
+        });
+    });
+
+    describe("internal-ports-not-exposed", () => {
+        const p = policy("internal-ports-not-exposed");
+        it("refuses a LoadBalancer that exposes metrics or replication", async () => {
+            const svc = args("kubernetes:core/v1:Service", { spec: { type: "LoadBalancer", ports: [{ name: "https", port: 443 }, { name: "metrics", port: 9000 }, { name: "replication", port: 9093 }] } });
+            assert.strictEqual((await violations(p, svc)).length, 2);
+        });
+        it("accepts ClusterIP services with internal ports and public HTTPS", async () => {
+            assert.deepStrictEqual(await violations(p, args("kubernetes:core/v1:Service", { spec: { ports: [{ name: "metrics", port: 9000 }] } })), []);
+            assert.deepStrictEqual(await violations(p, args("kubernetes:core/v1:Service", { spec: { type: "LoadBalancer", ports: [{ name: "https", port: 443 }] } })), []);
+        });
+    });
+
+    describe("pinned-maintained-images", () => {
+        const p = policy("pinned-maintained-images");
+        const deployment = (image: string) => args("kubernetes:apps/v1:Deployment", { spec: { template: { spec: { containers: [{ name: "c", image }] } } } });
+        it("refuses latest, untagged and Bitnami images", async () => {
+            for (const image of ["nginx", "nginx:latest", "registry.example:5000/app", "bitnami/redis:7.0.15", "docker.io/bitnamilegacy/redis:7.0"]) {
+                assert.strictEqual((await violations(p, deployment(image))).length, 1, image);
+            }
+        });
+        it("accepts a version tag or a digest, including a registry with a port", async () => {
+            for (const image of ["ghcr.io/element-hq/synapse:v1.157.1", "redis:7.0.15-bookworm", "registry.example:5000/app:1.2", "haproxy@sha256:" + "a".repeat(64)]) {
+                assert.deepStrictEqual(await violations(p, deployment(image)), [], image);
+            }
+        });
+    });
+
+    describe("synapse-config-sane", () => {
+        it("catches every defect of the guide's seed deployment", () => {
+            const problems = synapseConfigProblems({
+                worker_replication_host: "synapse-main",
+                stream_writers: { typing: ["w1", "w2"], to_device: ["w1", "w2"], presence: ["w3", "w4"], events: ["ep-0"] },
+                instance_map: { w1: { host: "a", port: 1 } },
+            });
+            assert.ok(problems.some((p) => p.startsWith("worker_replication_host")));
+            assert.ok(problems.some((p) => p.includes("no `main`")));
+            for (const stream of ["typing", "to_device", "presence"]) assert.ok(problems.some((p) => p.startsWith(`stream_writers.${stream} lists 2`)), stream);
+            assert.ok(problems.some((p) => p.includes("ep-0 (events) is missing from instance_map")));
+        });
+        it("accepts a correct worker layout, main called master in stream_writers", () => {
+            assert.deepStrictEqual(
+                synapseConfigProblems({
+                    stream_writers: { typing: "typing-0", events: ["ep-0", "ep-1"], receipts: ["master"] },
+                    instance_map: { main: { host: "m", port: 9093 }, "typing-0": { host: "t", port: 9093 }, "ep-0": { host: "e0", port: 9093 }, "ep-1": { host: "e1", port: 9093 } },
+                }),
+                [],
+            );
+        });
+        it("reads homeserver.yaml out of ConfigMaps", async () => {
+            const cm = args("kubernetes:core/v1:ConfigMap", { data: { "homeserver.yaml": "stream_writers:\n  typing: [a, b]\ninstance_map:\n  main: {host: m, port: 9093}\n  a: {host: a, port: 1}\n  b: {host: b, port: 1}\n" } });
+            const found = await violations(policy("synapse-config-sane"), cm);
+            assert.strictEqual(found.length, 1, found.join("\n"));
+        });
+    });
+
+    describe("unique-stateful-identity", () => {
+        it("refuses two StatefulSets with one name in one namespace", async () => {
+            const p = STACK_POLICIES.find((x) => x.name === "unique-stateful-identity") as StackValidationPolicy;
+            const res = (name: string, ns: string) => ({ ...args("kubernetes:apps/v1:StatefulSet", { metadata: { name, namespace: ns } }, `${name}-${ns}`), provider: undefined, dependencies: [], propertyDependencies: {} });
+            const found: string[] = [];
+            await p.validateStack({ resources: [res("db", "matrix"), res("db", "matrix"), res("db", "other")] } as never, (m: string) => found.push(m));
+            assert.strictEqual(found.length, 1);
+        });
+    });
+});

@@ -1,0 +1,112 @@
+// The human-readable plan: what `npm run plan` prints.
+import { NODE_ROLES, NodeRole, Plan, WORKER_TYPES } from "../sizing";
+
+const ROLE_NAMES: Record<NodeRole, string> = {
+    controlPlane: "control plane",
+    app: "application",
+    database: "database",
+    storage: "storage",
+    calls: "call servers",
+    li: "LI server",
+    monitoring: "monitoring",
+};
+
+const n = (v: number) => v.toLocaleString("en-US", { maximumFractionDigits: 2 });
+
+function table(header: string[], rows: (string | number)[][]): string[] {
+    const cells = [header, ...rows.map((r) => r.map((c) => (typeof c === "number" ? n(c) : c)))];
+    const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+    // Numbers right-aligned, text left-aligned: columns read like a spreadsheet.
+    const numericCol = header.map((_, i) => rows.every((r) => typeof r[i] === "number"));
+    return cells.map((r) => "  " + r.map((c, i) => (numericCol[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ").trimEnd());
+}
+
+function gb(value: number): string {
+    return value >= 1000 ? `${n(value / 1000)} TB` : `${n(value)} GB`;
+}
+
+export function renderPlan(plan: Plan): string {
+    const out: string[] = [];
+    const where = plan.tier.exact ? `exactly the guide's ${n(plan.ccu)} CCU tier` : `between the guide's ${n(plan.tier.lower)} and ${n(plan.tier.upper)} CCU tiers`;
+    out.push(`Matrix deployment plan: ${n(plan.ccu)} concurrent users, federation ${plan.federation ? "on" : "off"} (${where})`, "");
+
+    out.push("Node pools");
+    out.push(
+        ...table(
+            ["role", "count", "vCPU", "RAM GiB", "disk GB", "disk", "runs"],
+            [
+                ...NODE_ROLES.map((r) => {
+                    const p = plan.nodePools[r];
+                    return [ROLE_NAMES[r], p.count, p.vcpu, p.memoryGiB, p.diskGB, p.diskType, p.purpose];
+                }),
+                ["total", plan.totals.servers, plan.totals.vcpu, plan.totals.memoryGiB, plan.totals.diskGB, "", ""],
+            ],
+        ),
+        "",
+    );
+
+    const s = plan.synapse;
+    out.push(`Synapse processes: ${s.processes} (the guide counts ${s.guideProcesses})`);
+    out.push(
+        ...table(
+            ["process", "count", "HPA max", "vCPU", "RAM GiB", "cp_min", "cp_max"],
+            [
+                ["main", 1, 1, s.main.cpu, s.main.memoryGiB, s.main.cpMin, s.main.cpMax],
+                ...WORKER_TYPES.filter((t) => s.workers[t].count > 0).map((t) => {
+                    const w = s.workers[t];
+                    return [t, w.count, w.maxReplicas, w.cpu, w.memoryGiB, w.cpMin, w.cpMax];
+                }),
+            ],
+        ),
+    );
+    out.push(
+        `  caches.global_factor ${s.caches.globalFactor}, event_cache_size ${s.caches.eventCacheSize}, max_upload_size ${s.maxUploadSize}`,
+        `  rc_message ${s.rcMessage.perSecond}/s burst ${s.rcMessage.burstCount}, rc_registration ${s.rcRegistration.perSecond}/s burst ${s.rcRegistration.burstCount}, rc_federation.concurrent ${s.rcFederation.concurrent}`,
+        "",
+    );
+
+    const pg = plan.postgres;
+    const c = pg.connections;
+    const used = (100 * c.total) / pg.maxConnections;
+    const bar = "#".repeat(Math.round(used / 5)).padEnd(20, ".");
+    out.push("Database connection budget (guide §12: pools < 85% of max_connections)");
+    out.push(
+        `  max_connections ${pg.maxConnections}${pg.maxConnections !== pg.guideMaxConnections ? ` (guide: ${pg.guideMaxConnections})` : ""}, allowed for pools: < ${n(c.limit)}, reserved: ${n(c.reserved)}`,
+        `  used ${c.total} at planned replicas [${bar}] ${n(used)}%, ${c.totalAtMaxReplicas} at HPA maximum; the guide's own count: ${c.guideTotal}`,
+        `  pools: main ${c.main}, workers ${c.worker}, light processes ${c.light}`,
+        "",
+    );
+
+    out.push(`PostgreSQL: ${pg.instances} instances (1 primary + ${pg.instances - 1} replicas), ${pg.cpu} vCPU / ${pg.memoryGiB} GiB, ${gb(pg.storageGB)} NVMe each`);
+    out.push("  " + Object.entries(pg.parameters).map(([k, v]) => `${k}=${v}`).join(", "), "");
+
+    const r = plan.redis;
+    out.push(
+        `Redis: Synapse ${r.synapse.instances} + ${r.synapse.sentinels} Sentinels, ${r.synapse.cpu} vCPU / ${r.synapse.memoryGiB} GiB, ${r.synapse.persistence.toUpperCase()}; ` +
+            `LiveKit ${r.livekit.instances} + ${r.livekit.sentinels} Sentinels, ${r.livekit.cpu} vCPU / ${r.livekit.memoryGiB} GiB, ${r.livekit.persistence.toUpperCase()}`,
+    );
+    out.push(
+        `LiveKit: ${plan.livekit.instances} x ${plan.livekit.cpu} vCPU / ${plan.livekit.memoryGiB} GiB, ~${n(plan.livekit.participantsPerInstance)} participants each, ${n(plan.livekit.expectedParticipants)} expected at peak`,
+        `coturn: ${plan.coturn.instances} x ${plan.coturn.cpu} vCPU / ${plan.coturn.memoryGiB} GiB, ~${n(plan.coturn.allocationsPerInstance)} allocations each, ${n(plan.coturn.expectedAllocations)} expected${plan.callsColocated ? " (sharing the call servers with LiveKit)" : ""}`,
+        "",
+    );
+
+    const o = plan.objectStore;
+    out.push("Media storage headroom");
+    out.push(
+        `  MinIO: ${o.pools} pool(s) x ${o.serversPerPool} servers x ${o.drivesPerServer} drives of ${gb(o.driveGB)}, EC:${o.parity} over ${o.erasureSetDrives} drives`,
+        `  raw ${gb(o.rawGB)}, usable ${gb(o.usableGB)}; growth ${gb(plan.media.annualGrowthGB)}/year -> covers ${n(plan.media.yearsCovered)} years`,
+        "",
+    );
+
+    const bw = plan.bandwidth;
+    out.push(
+        `Bandwidth: media ${n(bw.mediaAvgMbps)} Mbps average, ${n(bw.mediaPeakMbps)} Mbps peak, ${n(bw.mediaUplinkMbps)} Mbps uplink; ` +
+            `calls ${n(bw.concurrentCalls)} concurrent (${n(bw.videoCalls)} video, ${n(bw.audioCalls)} audio), ~${n(bw.callsMbps)} Mbps`,
+        "",
+    );
+
+    out.push(`Warnings (${plan.warnings.length})`, ...(plan.warnings.length ? plan.warnings.map((w) => `  - ${w}`) : ["  none"]), "");
+    out.push(`Guide errata (${plan.errata.length})`, ...plan.errata.map((e) => `  - ${e}`));
+    return out.join("\n") + "\n";
+}

@@ -1,0 +1,60 @@
+// npm run plan -- --ccu <N> [--federation] [--json]
+// Prints the sizing plan with no cloud account and no Pulumi CLI.
+import { CcuRangeError, computePlan, MAX_CCU, MIN_CCU, Plan, SizingError } from "../sizing";
+import { renderPlan } from "./plan-report";
+
+export interface PlanArgs {
+    ccu: number;
+    federation: boolean;
+    json: boolean;
+}
+
+/** Parses the command line; returns every problem at once. */
+export function parsePlanArgs(argv: readonly string[]): PlanArgs | { problems: string[] } {
+    const problems: string[] = [];
+    let ccu: number | undefined;
+    let federation = false;
+    let json = false;
+    for (let i = 0; i < argv.length; i++) {
+        const arg = argv[i];
+        if (arg === "--federation") federation = true;
+        else if (arg === "--json") json = true;
+        else if (arg === "--ccu" || arg.startsWith("--ccu=")) {
+            const raw = arg === "--ccu" ? argv[++i] : arg.slice("--ccu=".length);
+            if (raw === undefined || !/^-?\d+$/.test(raw)) {
+                problems.push(`--ccu: got ${raw === undefined ? "nothing" : JSON.stringify(raw)}; allowed: a whole number from 1 to 20,000 (the guide sizes up to 20,000 concurrent users)`);
+            } else if (Number(raw) < MIN_CCU || Number(raw) > MAX_CCU) {
+                problems.push(`--${new CcuRangeError(Number(raw)).message}`);
+            } else {
+                ccu = Number(raw);
+            }
+        } else problems.push(`${arg}: unknown argument; allowed: --ccu <N>, --federation, --json`);
+    }
+    if (ccu === undefined && !problems.some((p) => p.startsWith("--ccu"))) {
+        problems.push("--ccu: missing; allowed: a whole number from 1 to 20,000");
+    }
+    return problems.length > 0 || ccu === undefined ? { problems } : { ccu, federation, json };
+}
+
+export function runPlan(argv: readonly string[]): { code: number; stdout: string; stderr: string } {
+    const args = parsePlanArgs(argv);
+    if ("problems" in args) {
+        return { code: 2, stdout: "", stderr: args.problems.join("\n") + "\n" };
+    }
+    let plan: Plan;
+    try {
+        plan = computePlan({ ccu: args.ccu, federation: args.federation });
+    } catch (e) {
+        if (e instanceof CcuRangeError) return { code: 2, stdout: "", stderr: `--${e.message}\n` };
+        if (e instanceof SizingError) return { code: 2, stdout: "", stderr: e.problems.join("\n") + "\n" };
+        throw e;
+    }
+    return { code: 0, stdout: args.json ? JSON.stringify(plan, null, 2) + "\n" : renderPlan(plan), stderr: "" };
+}
+
+if (require.main === module) {
+    const result = runPlan(process.argv.slice(2));
+    process.stdout.write(result.stdout);
+    process.stderr.write(result.stderr);
+    process.exitCode = result.code;
+}
