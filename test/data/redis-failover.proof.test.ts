@@ -21,16 +21,21 @@ const MASTER = "synapse";
 describe("Redis HA group in real redis-server, redis-sentinel and HAProxy", function () {
     this.timeout(120_000);
     const procs = new ProcessGroup();
-    let dir = "";
+    const dirs: string[] = [];
 
     after(async () => {
         await procs.stopAll();
-        if (dir) fs.rmSync(dir, { recursive: true, force: true });
+        for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
     });
 
-    it("keeps one endpoint writable across a master kill and loses no WAIT-acknowledged write", async function () {
+    // "names": the in-cluster mode (Sentinel resolve/announce-hostnames, replicas and Sentinels announcing a
+    // DNS name, as the start scripts do with the pod's FQDN), with `localhost` standing in for the pod names.
+    for (const mode of ["addresses", "names"] as const) {
+    it(`keeps one endpoint writable across a master kill and loses no WAIT-acknowledged write (${mode})`, async function () {
         requireBinaries(this, ["redis-server", "redis-sentinel", "haproxy"]);
-        dir = fs.mkdtempSync(path.join(os.tmpdir(), "redis-proof-"));
+        const host = mode === "names" ? "localhost" : "127.0.0.1";
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "redis-proof-"));
+        dirs.push(dir);
         const [r0, r1, r2, s0, s1, s2, hp] = await freePorts(7);
         const redisPorts = [r0!, r1!, r2!];
         const sentinelPorts = [s0!, s1!, s2!];
@@ -45,7 +50,8 @@ describe("Redis HA group in real redis-server, redis-sentinel and HAProxy", func
             fs.mkdirSync(data);
             const conf = path.join(dir, `redis-${i}.conf`);
             fs.writeFileSync(conf, redisConf(GROUP, { bind: "127.0.0.1", port, dir: data, authFile }));
-            const args = [conf, ...(i === 0 ? [] : ["--replicaof", "127.0.0.1", String(redisPorts[0])])];
+            const announce = mode === "names" ? ["--replica-announce-ip", host] : [];
+            const args = [conf, ...announce, ...(i === 0 ? [] : ["--replicaof", host, String(redisPorts[0])])];
             return procs.start("redis-server", args);
         });
         sentinelPorts.forEach((port, i) => {
@@ -57,13 +63,14 @@ describe("Redis HA group in real redis-server, redis-sentinel and HAProxy", func
                 bind: "127.0.0.1",
                 port,
                 dir: sdir,
-                initialMaster: { host: "127.0.0.1", port: redisPorts[0]! },
+                initialMaster: { host, port: redisPorts[0]! },
                 quorum: 2,
                 downAfterMs,
                 failoverTimeoutMs,
-                hostnames: false,
+                hostnames: mode === "names",
             });
-            fs.writeFileSync(conf, base + sentinelAuthConf(MASTER, PASSWORD), { mode: 0o600 });
+            const announce = mode === "names" ? `sentinel announce-ip ${host}\n` : "";
+            fs.writeFileSync(conf, base + announce + sentinelAuthConf(MASTER, PASSWORD), { mode: 0o600 });
             procs.start("redis-sentinel", [conf]);
         });
         const hcfg = path.join(dir, "haproxy.cfg");
@@ -72,7 +79,7 @@ describe("Redis HA group in real redis-server, redis-sentinel and HAProxy", func
             haproxyCfg({
                 bind: "127.0.0.1",
                 port: hp!,
-                servers: redisPorts.map((port, i) => ({ name: `redis-${i}`, host: "127.0.0.1", port })),
+                servers: redisPorts.map((port, i) => ({ name: `redis-${i}`, host, port })),
                 checkIntervalMs,
                 dnsResolvers: false,
                 passwordEnv: "REDIS_PASSWORD",
@@ -120,7 +127,7 @@ describe("Redis HA group in real redis-server, redis-sentinel and HAProxy", func
         const failoverMs = Date.now() - killedAt;
         assert.ok(recovered, "writes never came back through the stable endpoint");
         console.log(
-            `      Redis failover: writes through HAProxy resumed ${failoverMs} ms after SIGKILL of the master ` +
+            `      Redis failover (${mode}): writes through HAProxy resumed ${failoverMs} ms after SIGKILL of the master ` +
                 `(down-after ${downAfterMs} ms + failover-timeout ${failoverTimeoutMs} ms = bound ${downAfterMs + failoverTimeoutMs} ms; ${attempts} attempts)`,
         );
         assert.ok(failoverMs < downAfterMs + failoverTimeoutMs, `failover took ${failoverMs} ms`);
@@ -129,6 +136,8 @@ describe("Redis HA group in real redis-server, redis-sentinel and HAProxy", func
         assert.match(String(info), /role:master/);
         const newMaster = await oneShot(sentinelPorts[0]!, PASSWORD, ["SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER]);
         assert.ok(Array.isArray(newMaster) && Number(newMaster[1]) !== redisPorts[0], `master moved away from ${redisPorts[0]}: ${JSON.stringify(newMaster)}`);
+        // In the in-cluster mode Sentinel hands out names, not addresses (pods change IP when rescheduled).
+        assert.equal(newMaster[0], host);
 
         for (let i = 0; i < KEYS; i++) {
             assert.equal(await viaProxy(["GET", `acked:${i}`]), `v${i}`, `acked:${i} lost in failover`);
@@ -138,5 +147,7 @@ describe("Redis HA group in real redis-server, redis-sentinel and HAProxy", func
         const unauth = await c.command(["SET", "x", "1"]);
         c.close();
         assert.ok(unauth instanceof Error && /NOAUTH/.test(unauth.message), `unauthenticated write: ${String(unauth)}`);
+        await procs.stopAll();
     });
+    }
 });
