@@ -9,6 +9,7 @@ import * as random from "@pulumi/random";
 import type { ObjectStoreBackend, PoolLedgerEntry } from "../../config/sections/data";
 import type { Plan } from "../../sizing/types";
 import type { DataEndpoints } from "../contracts";
+import { allowFromNamespaces } from "./network";
 import { API_SERVICE, bootstrapScript, consumerSecret, HEADLESS, MINIO_IMAGE, MINIO_PORT, poolClaims, poolStatefulSet, ROOT_SECRET } from "./objectstore/minio";
 import { accessKeyId, bucketPolicy, policyName, type Consumer } from "./objectstore/policies";
 import { ledgerOf, poolLayout } from "./objectstore/pools";
@@ -88,6 +89,12 @@ export class MediaObjectStore extends pulumi.ComponentResource {
             );
         }
 
+        // S3 clients: Synapse, the LI instance, the bootstrap Job and MinIO's own servers (inter-node traffic).
+        new k8s.networking.v1.NetworkPolicy(
+            "minio-ingress",
+            allowFromNamespaces("minio-ingress", ns, { "app.kubernetes.io/name": "minio" }, [MINIO_PORT], [...new Set([ns, ...Object.values(args.consumerNamespaces)])]),
+            { parent },
+        );
         const policies = new k8s.core.v1.ConfigMap(
             "minio-policies",
             {

@@ -3,6 +3,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { allowFromNamespaces } from "./network";
 import { redisAuthConf, sentinelAuthConf } from "./redis/config";
 import {
     configData, haproxyDeployment, names, redisClaims, redisStatefulSet, REDIS_PORT, sentinelStatefulSet, SENTINEL_PORT,
@@ -52,6 +53,19 @@ export class RedisHaGroup extends pulumi.ComponentResource {
         if (args.haproxy) {
             new k8s.apps.v1.Deployment(n.haproxy, haproxyDeployment(args), { parent, dependsOn: [auth, config] });
             this.masterService = args.haproxy.serviceName;
+        }
+        // Redis, Sentinel and HAProxy talk to each other and to their clients inside the group's namespace only.
+        new k8s.networking.v1.NetworkPolicy(
+            `${n.base}-ingress`,
+            allowFromNamespaces(`${n.base}-ingress`, args.namespace, { "app.kubernetes.io/instance": n.base }, [REDIS_PORT, SENTINEL_PORT], [args.namespace]),
+            { parent },
+        );
+        if (args.haproxy) {
+            new k8s.networking.v1.NetworkPolicy(
+                `${n.haproxy}-ingress`,
+                allowFromNamespaces(`${n.haproxy}-ingress`, args.namespace, { "app.kubernetes.io/instance": n.haproxy }, [REDIS_PORT, 8405], [args.namespace]),
+                { parent },
+            );
         }
         this.authSecret = n.auth;
         this.sentinelService = n.sentinel;

@@ -76,6 +76,11 @@ describe("DataLayer under Pulumi mocks", function () {
             for (const c of claims) assert.equal(spec(c).storageClassName, "matrix-hdd");
             const svc = byName(rs, "kubernetes:core/v1:Service");
             assert.equal(spec(svc.get("matrix-redis-synapse")!).ports[0].port, 6379);
+            const netpol = byName(rs, "kubernetes:networking.k8s.io/v1:NetworkPolicy");
+            const redisFrom = spec(netpol.get("redis-livekit-ingress")!).ingress[0].from;
+            assert.deepEqual(redisFrom, [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "matrix-calls" } } }]);
+            const minioFrom = spec(netpol.get("minio-ingress")!).ingress[0].from.map((f: any) => f.namespaceSelector.matchLabels["kubernetes.io/metadata.name"]).sort();
+            assert.deepEqual(minioFrom, ["matrix", "matrix-li", "matrix-storage"]);
             const haproxy = rs.find((r) => r.type === "kubernetes:apps/v1:Deployment" && r.name === "redis-synapse-haproxy")!;
             assert.ok(spec(haproxy).replicas >= 2);
         });
