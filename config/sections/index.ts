@@ -1,0 +1,10 @@
+// Every stack config section, in the order they appear in the docs. A concern
+// adds `config/sections/<name>.ts` exporting `{ <key>: <field> }` (one
+// top-level `matrix:<key>` per concern, built with the DSL in ../schema.ts)
+// and one entry here; StackConfig's type, validation and the README table
+// follow from it. Two sections defining the same key fail at load.
+import { cluster } from "./cluster";
+import { core } from "./core";
+import { sizing } from "./sizing";
+
+export const SECTIONS = [core, sizing, cluster] as const;

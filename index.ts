@@ -1,0 +1,44 @@
+// The Pulumi program: validate the stack config, compute the sizing plan,
+// then build the components from it. Nothing here decides a number.
+import * as pulumi from "@pulumi/pulumi";
+import { Cluster } from "./components/cluster";
+import { Namespaces } from "./components/namespaces";
+import { ConfigError, parseStackConfig, type StackConfig } from "./config";
+import { computePlan, SizingError, type Plan } from "./sizing";
+
+/** The program. Pulumi calls the default export and turns its result into stack outputs. */
+export default function main(): Record<string, unknown> {
+    // Validation happens before any resource is constructed: a bad config
+    // registers nothing and reports every problem in one error.
+    const cfg = readConfig();
+    const plan = planOrConfigError(cfg);
+
+    const cluster = new Cluster("cluster", { config: cfg.cluster });
+    new Namespaces("namespaces", { provider: cluster.provider });
+
+    return {
+        /** The whole sizing plan, so `pulumi preview` shows what will be built before anything is. */
+        plan,
+        domain: cfg.domain,
+        storageClasses: cluster.storageClasses,
+        // Only when the program knows it; always a secret.
+        ...(cluster.kubeconfig ? { kubeconfig: cluster.kubeconfig } : {}),
+    };
+}
+
+function readConfig(): StackConfig {
+    const raw = pulumi.runtime.allConfig();
+    // isConfigSecret is exported by the SDK runtime but marked internal in its typings.
+    const isSecret = (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret ?? (() => false);
+    return parseStackConfig(raw, pulumi.getProject(), { secretKeys: Object.keys(raw).filter((k) => isSecret(k)) });
+}
+
+function planOrConfigError(cfg: StackConfig): Plan {
+    try {
+        return computePlan(cfg.sizing);
+    } catch (e) {
+        // Overrides that remove capacity are a config mistake like any other: same error, same exit code.
+        if (e instanceof SizingError) throw new ConfigError(e.problems);
+        throw e;
+    }
+}
