@@ -10,6 +10,7 @@ import type { ObjectStoreBackend, PoolLedgerEntry } from "../../config/sections/
 import type { Plan } from "../../sizing/types";
 import type { DataEndpoints } from "../contracts";
 import { allowFromNamespaces } from "./network";
+import { restrictedContainer, restrictedPod } from "./security";
 import { API_SERVICE, bootstrapScript, consumerSecret, HEADLESS, MINIO_IMAGE, MINIO_PORT, poolClaims, poolStatefulSet, ROOT_SECRET } from "./objectstore/minio";
 import { accessKeyId, bucketPolicy, policyName, type Consumer } from "./objectstore/policies";
 import { ledgerOf, poolLayout } from "./objectstore/pools";
@@ -135,10 +136,11 @@ export class MediaObjectStore extends pulumi.ComponentResource {
                     template: {
                         spec: {
                             restartPolicy: "OnFailure",
-                            securityContext: { runAsUser: 1000, runAsGroup: 1000, runAsNonRoot: true },
+                            securityContext: restrictedPod(1000),
                             containers: [
                                 {
                                     name: "bootstrap",
+                                    securityContext: restrictedContainer,
                                     image: MINIO_IMAGE,
                                     command: ["sh", "/scripts/bootstrap.sh"],
                                     env,

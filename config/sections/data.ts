@@ -1,49 +1,8 @@
 // Stack config for the data layer (`matrix:data`): the knobs the sizing plan
 // does not own. Sizes, counts and tuning come from the plan only; here live
-// endpoints, names, timings and the pool ledger. Pure: no Pulumi imports.
-
-export type ObjectStoreBackend = "minio" | "aws-s3";
-
-export interface PoolLedgerEntry {
-    readonly servers: number;
-    readonly drivesPerServer: number;
-    readonly driveGB: number;
-}
-
-export interface DataConfig {
-    /**
-     * The largest CCU this stack has run at. Volumes (PostgreSQL, Redis) can
-     * only grow, so they are sized for max(ccu, storageFloorCcu): set it before
-     * moving to a smaller tier, and the smaller tier keeps the bigger volumes.
-     */
-    readonly storageFloorCcu?: number;
-    readonly postgres: {
-        readonly backup: {
-            readonly endpointUrl: string;
-            readonly bucket: string;
-            readonly region: string;
-            /** Existing Secret in the `matrix` namespace with ACCESS_KEY_ID and ACCESS_SECRET_KEY. */
-            readonly credentialsSecret: string;
-            /** Barman retention policy, e.g. "30d". */
-            readonly retention: string;
-            /** Six-field cron, seconds first. */
-            readonly schedule: string;
-        };
-    };
-    readonly redis: {
-        readonly sentinelDownAfterMs: number;
-        readonly sentinelFailoverTimeoutMs: number;
-        readonly haproxyReplicas: number;
-        readonly haproxyCheckIntervalMs: number;
-    };
-    readonly objectStore: {
-        readonly backend: ObjectStoreBackend;
-        readonly bucket: string;
-        readonly region: string;
-        /** Pools already deployed, oldest first; a tier change only appends (see objectstore/pools.ts). */
-        readonly pools?: readonly PoolLedgerEntry[];
-    };
-}
+// the backup target, names, failover timings, the MinIO pool ledger and the
+// storage floor that keeps volumes from shrinking on a smaller tier.
+import { enumOf, integer, INVALID, list, object, optional, string, type Infer } from "../schema";
 
 export const DATA_DEFAULTS = {
     backupRegion: "us-east-1",
@@ -54,134 +13,111 @@ export const DATA_DEFAULTS = {
     sentinelFailoverTimeoutMs: 30000,
     haproxyReplicas: 2,
     haproxyCheckIntervalMs: 1000,
-    objectStoreBackend: "minio" as ObjectStoreBackend,
+    objectStoreBackend: "minio",
     mediaBucket: "synapse-media",
     mediaRegion: "us-east-1",
 } as const;
 
-const KEY = "matrix:data";
+const bucket = (description: string, dflt?: string) =>
+    string({
+        description,
+        ...(dflt ? { default: dflt } : {}),
+        pattern: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+        patternText: "an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)",
+    });
+const region = (description: string, dflt: string) =>
+    string({ description, default: dflt, pattern: /^[a-z0-9-]{2,32}$/, patternText: "a region name like us-east-1" });
 
-type Raw = Record<string, unknown>;
+const poolEntry = object(
+    {
+        servers: integer({ description: "MinIO servers in the pool.", min: 1, max: 64 }),
+        drivesPerServer: integer({ description: "Drives per server.", min: 1, max: 64 }),
+        driveGB: integer({ description: "Size of each drive in GB.", min: 1, max: 1_000_000 }),
+    },
+    { description: "One deployed MinIO pool." },
+);
 
-function isObject(v: unknown): v is Raw {
-    return typeof v === "object" && v !== null && !Array.isArray(v);
-}
+export const data = {
+    data: object(
+        {
+            storageFloorCcu: optional(
+                integer({
+                    description:
+                        "The largest CCU this stack has run at. Volumes only grow: PostgreSQL and Redis volumes are sized for max(ccu, storageFloorCcu). Set it before moving to a smaller tier.",
+                    min: 1,
+                    max: 20000,
+                }),
+            ),
+            postgres: object(
+                {
+                    backup: object(
+                        {
+                            endpointUrl: string({
+                                description: "S3-compatible endpoint for PostgreSQL backups (Barman Cloud). Not the media store.",
+                                pattern: /^https?:\/\/[^\s/]+(\/\S*)?$/,
+                                patternText: "an http(s) URL",
+                            }),
+                            bucket: bucket("Bucket for PostgreSQL base backups and WAL."),
+                            region: region("Region of the backup bucket.", DATA_DEFAULTS.backupRegion),
+                            credentialsSecret: string({
+                                description: "Existing Secret in namespace matrix with keys ACCESS_KEY_ID and ACCESS_SECRET_KEY for the backup bucket.",
+                                default: DATA_DEFAULTS.backupCredentialsSecret,
+                                pattern: /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
+                                patternText: "a Kubernetes object name",
+                            }),
+                            retention: string({
+                                description: "Barman retention policy.",
+                                default: DATA_DEFAULTS.backupRetention,
+                                pattern: /^[1-9][0-9]*[dwm]$/,
+                                patternText: 'a Barman retention like "30d", "4w" or "6m"',
+                            }),
+                            schedule: string({
+                                description: "When the daily base backup runs (CloudNativePG cron: six fields, seconds first).",
+                                default: DATA_DEFAULTS.backupSchedule,
+                                pattern: /^\S+(\s+\S+){5}$/,
+                                patternText: 'a six-field cron with seconds first, e.g. "0 0 3 * * *"',
+                            }),
+                        },
+                        { description: "Where and how PostgreSQL is backed up." },
+                    ),
+                },
+                { description: "PostgreSQL (CloudNativePG) settings the plan does not own." },
+            ),
+            redis: object(
+                {
+                    sentinelDownAfterMs: integer({ description: "Sentinel down-after-milliseconds.", default: DATA_DEFAULTS.sentinelDownAfterMs, min: 1000, max: 60000 }),
+                    sentinelFailoverTimeoutMs: integer({ description: "Sentinel failover-timeout.", default: DATA_DEFAULTS.sentinelFailoverTimeoutMs, min: 5000, max: 600000 }),
+                    haproxyReplicas: integer({ description: "HAProxy replicas in front of Synapse's Redis master.", default: DATA_DEFAULTS.haproxyReplicas, min: 2, max: 10 }),
+                    haproxyCheckIntervalMs: integer({ description: "How often HAProxy asks each Redis node for its role.", default: DATA_DEFAULTS.haproxyCheckIntervalMs, min: 200, max: 10000 }),
+                },
+                { description: "Redis HA timings." },
+            ),
+            objectStore: object(
+                {
+                    backend: enumOf(["minio", "aws-s3"] as const, { description: "Media store: MinIO on the storage servers, or an AWS S3 bucket.", default: DATA_DEFAULTS.objectStoreBackend }),
+                    bucket: bucket("Media bucket.", DATA_DEFAULTS.mediaBucket),
+                    region: region("Region reported to S3 clients (and of the bucket for aws-s3).", DATA_DEFAULTS.mediaRegion),
+                    pools: optional(
+                        list(poolEntry, {
+                            description:
+                                "MinIO pools already deployed, oldest first (copy the stack output objectStorePools here before changing tier). Existing pools are kept as they are; only missing pools are added.",
+                        }),
+                    ),
+                },
+                { description: "Media object storage." },
+            ),
+        },
+        { description: "Data layer: PostgreSQL backups, Redis failover timings, media object storage." },
+    ),
+} as const;
 
-class Reader {
-    constructor(readonly errors: string[]) {}
+export type DataConfig = Infer<(typeof data)["data"]>;
+export type ObjectStoreBackend = DataConfig["objectStore"]["backend"];
+export type PoolLedgerEntry = Infer<typeof poolEntry>;
 
-    object(parent: Raw, key: string, path: string, allowed: readonly string[]): Raw {
-        const v = parent[key];
-        if (v === undefined) return {};
-        if (!isObject(v)) {
-            this.errors.push(`${path}: ${JSON.stringify(v)} is not an object; allowed keys: ${allowed.join(", ")}`);
-            return {};
-        }
-        this.unknown(v, path, allowed);
-        return v;
-    }
-
-    unknown(v: Raw, path: string, allowed: readonly string[]): void {
-        for (const k of Object.keys(v)) {
-            if (!allowed.includes(k)) this.errors.push(`${path}.${k}: unknown key; allowed: ${allowed.join(", ")}`);
-        }
-    }
-
-    string(o: Raw, key: string, path: string, fallback: string | undefined, test?: { re: RegExp; what: string }): string {
-        const v = o[key];
-        if (v === undefined) {
-            if (fallback === undefined) this.errors.push(`${path}.${key}: required; ${test?.what ?? "a non-empty string"}`);
-            return fallback ?? "";
-        }
-        if (typeof v !== "string" || v.length === 0 || (test && !test.re.test(v))) {
-            this.errors.push(`${path}.${key}: ${JSON.stringify(v)} is invalid; allowed: ${test?.what ?? "a non-empty string"}`);
-            return fallback ?? "";
-        }
-        return v;
-    }
-
-    int(o: Raw, key: string, path: string, fallback: number | undefined, min: number, max: number): number | undefined {
-        const v = o[key];
-        if (v === undefined) return fallback;
-        if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
-            this.errors.push(`${path}.${key}: ${JSON.stringify(v)} is invalid; allowed: an integer from ${min} to ${max}`);
-            return fallback;
-        }
-        return v;
-    }
-}
-
-const BUCKET = { re: /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, what: "an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)" };
-const URL_RE = { re: /^https?:\/\/[^\s/]+(\/.*)?$/, what: "an http(s) URL of an S3-compatible endpoint that is not the media store" };
-const K8S_NAME = { re: /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, what: "a Kubernetes object name" };
-const RETENTION = { re: /^[1-9][0-9]*[dwm]$/, what: 'a Barman retention like "30d", "4w" or "6m"' };
-const CRON6 = { re: /^(\S+\s+){5}\S+$/, what: 'a six-field cron with seconds first, e.g. "0 0 3 * * *"' };
-const REGION = { re: /^[a-z0-9-]{2,32}$/, what: "a region name like us-east-1" };
-
-/** Parses `matrix:data`; every problem is reported at once, each naming key, value and what is allowed. */
+/** Parses a `matrix:data` value alone (tests, tools); every problem at once. */
 export function parseDataSection(raw: unknown): { value: DataConfig; errors: string[] } {
-    const errors: string[] = [];
-    const r = new Reader(errors);
-    const root: Raw = raw === undefined ? {} : isObject(raw) ? raw : (errors.push(`${KEY}: ${JSON.stringify(raw)} is not an object`), {});
-    r.unknown(root, KEY, ["storageFloorCcu", "postgres", "redis", "objectStore"]);
-    const storageFloorCcu = r.int(root, "storageFloorCcu", KEY, undefined, 1, 20000);
-
-    const pg = r.object(root, "postgres", `${KEY}.postgres`, ["backup"]);
-    const bk = r.object(pg, "backup", `${KEY}.postgres.backup`, ["endpointUrl", "bucket", "region", "credentialsSecret", "retention", "schedule"]);
-    const bkPath = `${KEY}.postgres.backup`;
-    const backup = {
-        endpointUrl: r.string(bk, "endpointUrl", bkPath, undefined, URL_RE),
-        bucket: r.string(bk, "bucket", bkPath, undefined, BUCKET),
-        region: r.string(bk, "region", bkPath, DATA_DEFAULTS.backupRegion, REGION),
-        credentialsSecret: r.string(bk, "credentialsSecret", bkPath, DATA_DEFAULTS.backupCredentialsSecret, K8S_NAME),
-        retention: r.string(bk, "retention", bkPath, DATA_DEFAULTS.backupRetention, RETENTION),
-        schedule: r.string(bk, "schedule", bkPath, DATA_DEFAULTS.backupSchedule, CRON6),
-    };
-
-    const rd = r.object(root, "redis", `${KEY}.redis`, ["sentinelDownAfterMs", "sentinelFailoverTimeoutMs", "haproxyReplicas", "haproxyCheckIntervalMs"]);
-    const rp = `${KEY}.redis`;
-    const redis = {
-        sentinelDownAfterMs: r.int(rd, "sentinelDownAfterMs", rp, DATA_DEFAULTS.sentinelDownAfterMs, 1000, 60000)!,
-        sentinelFailoverTimeoutMs: r.int(rd, "sentinelFailoverTimeoutMs", rp, DATA_DEFAULTS.sentinelFailoverTimeoutMs, 5000, 600000)!,
-        haproxyReplicas: r.int(rd, "haproxyReplicas", rp, DATA_DEFAULTS.haproxyReplicas, 2, 10)!,
-        haproxyCheckIntervalMs: r.int(rd, "haproxyCheckIntervalMs", rp, DATA_DEFAULTS.haproxyCheckIntervalMs, 200, 10000)!,
-    };
-
-    const os = r.object(root, "objectStore", `${KEY}.objectStore`, ["backend", "bucket", "region", "pools"]);
-    const op = `${KEY}.objectStore`;
-    const backend = os.backend ?? DATA_DEFAULTS.objectStoreBackend;
-    if (backend !== "minio" && backend !== "aws-s3") {
-        errors.push(`${op}.backend: ${JSON.stringify(backend)} is invalid; allowed: "minio", "aws-s3"`);
-    }
-    let pools: PoolLedgerEntry[] | undefined;
-    if (os.pools !== undefined) {
-        if (!Array.isArray(os.pools)) {
-            errors.push(`${op}.pools: ${JSON.stringify(os.pools)} is not a list of {servers, drivesPerServer, driveGB}`);
-        } else {
-            pools = os.pools.map((p: unknown, i: number) => {
-                const path = `${op}.pools[${i}]`;
-                const o = isObject(p) ? p : (errors.push(`${path}: not an object`), {});
-                r.unknown(o, path, ["servers", "drivesPerServer", "driveGB"]);
-                const entry = {
-                    servers: r.int(o, "servers", path, undefined, 1, 64) ?? 0,
-                    drivesPerServer: r.int(o, "drivesPerServer", path, undefined, 1, 64) ?? 0,
-                    driveGB: r.int(o, "driveGB", path, undefined, 1, 1_000_000) ?? 0,
-                };
-                for (const k of ["servers", "drivesPerServer", "driveGB"] as const) {
-                    if (o[k] === undefined) errors.push(`${path}.${k}: required; an integer`);
-                }
-                return entry;
-            });
-        }
-    }
-    const objectStore = {
-        backend: backend as ObjectStoreBackend,
-        bucket: r.string(os, "bucket", op, DATA_DEFAULTS.mediaBucket, BUCKET),
-        region: r.string(os, "region", op, DATA_DEFAULTS.mediaRegion, REGION),
-        ...(pools ? { pools } : {}),
-    };
-    return {
-        value: { ...(storageFloorCcu !== undefined ? { storageFloorCcu } : {}), postgres: { backup }, redis, objectStore },
-        errors,
-    };
+    const problems: string[] = [];
+    const v = data.data.parse(raw ?? {}, { path: "matrix:data", problems, secret: false });
+    return { value: (v === INVALID ? undefined : v) as DataConfig, errors: problems };
 }

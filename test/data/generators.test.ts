@@ -235,11 +235,11 @@ describe("data layer generators", () => {
             const all = errors.join("\n");
             for (const needle of [
                 "matrix:data.postgres.extra: unknown key",
-                "matrix:data.postgres.backup.endpointUrl: required",
-                'matrix:data.postgres.backup.bucket: "X" is invalid',
-                'matrix:data.postgres.backup.schedule: "0 3 * * *" is invalid; allowed: a six-field cron',
-                "matrix:data.redis.haproxyReplicas: 1 is invalid; allowed: an integer from 2 to 10",
-                'matrix:data.objectStore.backend: "gcs" is invalid; allowed: "minio", "aws-s3"',
+                "matrix:data.postgres.backup.endpointUrl: required but not set; allowed: an http(s) URL",
+                'matrix:data.postgres.backup.bucket: does not match (got "X"); allowed: an S3 bucket name',
+                'matrix:data.postgres.backup.schedule: does not match (got "0 3 * * *"); allowed: a six-field cron',
+                "matrix:data.redis.haproxyReplicas: out of range (got 1); allowed: an integer from 2 to 10",
+                'matrix:data.objectStore.backend: not a known value (got "gcs"); allowed: one of "minio", "aws-s3"',
             ]) {
                 assert.ok(all.includes(needle), `missing: ${needle}\n${all}`);
             }

@@ -1,5 +1,6 @@
 // MinIO as plain StatefulSets, one per pool (the MinIO operator is unmaintained).
 import { ROLE_LABEL, ROLE_VALUES } from "../../contracts";
+import { restrictedContainer, restrictedPod } from "../security";
 import type { MinioPool } from "./pools";
 import { accessKeyId, policyName, type Consumer } from "./policies";
 
@@ -52,10 +53,11 @@ export function poolStatefulSet(p: MinioPool, pools: readonly MinioPool[], names
                             ],
                         },
                     },
-                    securityContext: { runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, runAsNonRoot: true },
+                    securityContext: restrictedPod(1000),
                     containers: [
                         {
                             name: "minio",
+                            securityContext: restrictedContainer,
                             image: MINIO_IMAGE,
                             args: serverArgs(pools, namespace),
                             env: [

@@ -18,12 +18,12 @@ export function maxmemoryMiB(group: RedisGroup): number {
     return Math.floor(group.memoryGiB * 1024 * MAXMEMORY_SHARE);
 }
 
-/** Only characters that need no quoting in any of the three config languages. */
-export const PASSWORD_CHARSET = /^[A-Za-z0-9]{16,128}$/;
+/** Only characters that need no quoting in any of the three config languages (letters, digits, - and _). */
+export const PASSWORD_CHARSET = /^[A-Za-z0-9_-]{16,128}$/;
 
 function checkPassword(password: string): void {
     if (!PASSWORD_CHARSET.test(password)) {
-        throw new Error("Redis password must be 16-128 letters and digits (it is written unquoted into auth files)");
+        throw new Error("Redis password must be 16-128 letters, digits, - or _ (it is written unquoted into auth files)");
     }
 }
 

@@ -5,6 +5,7 @@ import type { RedisGroup } from "../../../sizing/types";
 import { ROLE_LABEL, ROLE_VALUES } from "../../contracts";
 import { haproxyCfg, redisConf, sentinelConf } from "./config";
 import { redisStartScript, sentinelStartScript } from "./scripts";
+import { restrictedContainer, restrictedPod } from "../security";
 
 /** Official image, same major.minor as Debian 12's redis-server the proof runs. */
 export const REDIS_IMAGE = "redis:7.0.15";
@@ -137,10 +138,11 @@ export function redisStatefulSet(i: RedisGroupInputs) {
                     ...appPlacement,
                     affinity: antiAffinity(labels),
                     terminationGracePeriodSeconds: 30,
-                    securityContext: { runAsUser: 999, runAsGroup: 999, fsGroup: 999, runAsNonRoot: true },
+                    securityContext: restrictedPod(999),
                     containers: [
                         {
                             name: "redis",
+                            securityContext: restrictedContainer,
                             image: REDIS_IMAGE,
                             command: ["sh", "/etc/redis/start-redis.sh"],
                             env: [...podFqdnEnv(n.nodes, i.namespace), passwordEnv(n.auth)],
@@ -201,10 +203,11 @@ export function sentinelStatefulSet(i: RedisGroupInputs) {
                 spec: {
                     ...appPlacement,
                     affinity: antiAffinity(labels),
-                    securityContext: { runAsUser: 999, runAsGroup: 999, fsGroup: 999, runAsNonRoot: true },
+                    securityContext: restrictedPod(999),
                     containers: [
                         {
                             name: "sentinel",
+                            securityContext: restrictedContainer,
                             image: REDIS_IMAGE,
                             command: ["sh", "/etc/redis/start-sentinel.sh"],
                             env: [...podFqdnEnv(n.sentinelHeadless, i.namespace), passwordEnv(n.auth)],
@@ -244,10 +247,11 @@ export function haproxyDeployment(i: RedisGroupInputs) {
                 spec: {
                     ...appPlacement,
                     affinity: antiAffinity(labels),
-                    securityContext: { runAsUser: 99, runAsGroup: 99, runAsNonRoot: true },
+                    securityContext: restrictedPod(99),
                     containers: [
                         {
                             name: "haproxy",
+                            securityContext: restrictedContainer,
                             image: HAPROXY_IMAGE,
                             args: ["-f", "/usr/local/etc/haproxy/haproxy.cfg"],
                             env: [passwordEnv(n.auth)],
