@@ -42,7 +42,7 @@ export class DataLayer extends pulumi.ComponentResource {
                 liNamespace: NAMESPACES.li,
                 storageClass: sc.nvme,
                 minStorageGB: floor.postgres.storageGB,
-                backup: config.postgres.backup,
+                ...(config.postgres.backup ? { backup: config.postgres.backup } : {}),
             },
             { parent: this },
         );

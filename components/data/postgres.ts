@@ -49,32 +49,42 @@ export class PostgresCluster extends pulumi.ComponentResource {
             },
             { parent },
         );
-        const barman = new k8s.helm.v3.Release(
-            "cnpg-barman-cloud",
-            {
-                name: "barman-cloud",
-                chart: BARMAN_CHART.chart,
-                version: BARMAN_CHART.version,
-                repositoryOpts: { repo: BARMAN_CHART.repo },
-                namespace: OPERATOR_NAMESPACE,
-            },
-            { parent, dependsOn: [operator] },
-        );
-
         const appPassword = new random.RandomPassword("synapse-db-app", { length: 32, special: false }, { parent });
         const liPassword = new random.RandomPassword("synapse-db-li-sync", { length: 32, special: false }, { parent });
         const appSecret = basicAuth(APP_SECRET, ns, APP_ROLE, appPassword.result, parent);
         const liSecret = basicAuth(LI_SYNC_SECRET, ns, LI_SYNC_ROLE, liPassword.result, parent);
         basicAuth(LI_SYNC_SECRET, args.liNamespace, LI_SYNC_ROLE, liPassword.result, parent);
 
-        const store = objectStoreSpec(args);
-        const objectStore = new k8s.apiextensions.CustomResource("synapse-db-backup-store", store, { parent, dependsOn: [barman] });
+        const backup = args.backup;
+        const backupDeps: pulumi.Resource[] = [];
+        if (backup) {
+            const barman = new k8s.helm.v3.Release(
+                "cnpg-barman-cloud",
+                {
+                    name: "barman-cloud",
+                    chart: BARMAN_CHART.chart,
+                    version: BARMAN_CHART.version,
+                    repositoryOpts: { repo: BARMAN_CHART.repo },
+                    namespace: OPERATOR_NAMESPACE,
+                },
+                { parent, dependsOn: [operator] },
+            );
+            const objectStore = new k8s.apiextensions.CustomResource("synapse-db-backup-store", objectStoreSpec({ ...args, backup }), {
+                parent,
+                dependsOn: [barman],
+            });
+            backupDeps.push(barman, objectStore);
+        } else {
+            pulumi.log.warn("PostgreSQL has NO backups: set matrix:data.postgres.backup (an S3-compatible target other than the media store).", this);
+        }
 
         const cluster = new k8s.apiextensions.CustomResource("synapse-db", clusterSpec(args.plan, args), {
             parent,
-            dependsOn: [operator, barman, appSecret, liSecret, objectStore],
+            dependsOn: [operator, appSecret, liSecret, ...backupDeps],
         });
-        new k8s.apiextensions.CustomResource("synapse-db-daily", scheduledBackupSpec(args), { parent, dependsOn: [cluster] });
+        if (backup) {
+            new k8s.apiextensions.CustomResource("synapse-db-daily", scheduledBackupSpec({ ...args, backup }), { parent, dependsOn: [cluster] });
+        }
         new k8s.apiextensions.CustomResource("synapse-db-monitor", podMonitorSpec(ns), { parent, dependsOn: [cluster] });
 
         this.endpoint = {

@@ -78,7 +78,11 @@ export const data = {
                                 patternText: 'a six-field cron with seconds first, e.g. "0 0 3 * * *"',
                             }),
                         },
-                        { description: "Where and how PostgreSQL is backed up." },
+                        {
+                            description:
+                                "Where and how PostgreSQL is backed up (Barman Cloud). Without it the database has no backups and the program warns on every run.",
+                            optional: true,
+                        },
                     ),
                 },
                 { description: "PostgreSQL (CloudNativePG) settings the plan does not own." },

@@ -11,8 +11,8 @@ import { unsafeChanges } from "../helpers/tier-change";
 
 const BASE = { postgres: { backup: { endpointUrl: "https://s3.backup.example", bucket: "db-backups" } } };
 
-async function run(ccu: number, extra: Record<string, unknown> = {}): Promise<{ resources: Registered[]; layer: { objectStorePools: unknown; endpoints: unknown } }> {
-    const { value, errors } = parseDataSection({ ...BASE, ...extra });
+async function run(ccu: number, extra: Record<string, unknown> = {}, base: Record<string, unknown> = BASE): Promise<{ resources: Registered[]; layer: { objectStorePools: unknown; endpoints: unknown } }> {
+    const { value, errors } = parseDataSection({ ...base, ...extra });
     assert.deepEqual(errors, []);
     // A fresh module graph per run: the component registers against the mocks set for this run.
     for (const k of Object.keys(require.cache)) if (k.includes("/components/data/")) delete require.cache[k];
@@ -154,6 +154,14 @@ describe("DataLayer under Pulumi mocks", function () {
         assert.ok(problems.some((p) => /claim data-redis-synapse-0 shrinks/.test(p)), problems.join("\n"));
         assert.ok(problems.some((p) => /database storage shrinks/.test(p)), problems.join("\n"));
         assert.ok(problems.some((p) => /MinIO drive .* changes size/.test(p)), problems.join("\n"));
+    });
+
+    it("without a backup target: no Barman plugin, ObjectStore or ScheduledBackup, and the Cluster archives nowhere", async () => {
+        const rs = (await run(100, {}, {})).resources;
+        assert.ok(!rs.some((r) => ["ObjectStore", "ScheduledBackup"].includes(r.inputs.kind as string)));
+        assert.ok(!rs.some((r) => r.inputs.chart === "plugin-barman-cloud"));
+        const cluster = rs.find((r) => r.inputs.kind === "Cluster")!;
+        assert.equal(spec(cluster).plugins, undefined);
     });
 
     it("the aws-s3 backend: versioned, encrypted, public access blocked, one least-privilege user per consumer", async () => {

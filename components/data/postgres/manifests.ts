@@ -29,7 +29,12 @@ export interface PostgresInputs {
     readonly storageClass: string;
     /** Floor (the storageFloorCcu tier's size): storage only ever grows (CloudNativePG resizes in place, never shrinks). */
     readonly minStorageGB?: number;
-    readonly backup: { readonly endpointUrl: string; readonly bucket: string; readonly region: string; readonly credentialsSecret: string; readonly retention: string; readonly schedule: string };
+    /** Absent: no backups (the component warns). */
+    readonly backup?: BackupTarget;
+}
+
+export interface BackupTarget {
+    readonly endpointUrl: string; readonly bucket: string; readonly region: string; readonly credentialsSecret: string; readonly retention: string; readonly schedule: string;
 }
 
 export function storageGB(plan: Plan, minStorageGB?: number): number {
@@ -98,7 +103,7 @@ export function clusterSpec(plan: Plan, i: PostgresInputs) {
                     },
                 ],
             },
-            plugins: [{ name: BARMAN_PLUGIN, isWALArchiver: true, parameters: { barmanObjectName: OBJECT_STORE_NAME } }],
+            ...(i.backup ? { plugins: [{ name: BARMAN_PLUGIN, isWALArchiver: true, parameters: { barmanObjectName: OBJECT_STORE_NAME } }] } : {}),
         },
     };
 }
@@ -106,7 +111,7 @@ export function clusterSpec(plan: Plan, i: PostgresInputs) {
 /** The LI sync copies in a few sessions; a cap keeps it out of Synapse's budget. Counted in the reserve. */
 export const LI_SYNC_CONNECTION_LIMIT = 4;
 
-export function objectStoreSpec(i: PostgresInputs) {
+export function objectStoreSpec(i: PostgresInputs & { backup: BackupTarget }) {
     return {
         apiVersion: "barmancloud.cnpg.io/v1",
         kind: "ObjectStore",
@@ -127,7 +132,7 @@ export function objectStoreSpec(i: PostgresInputs) {
     };
 }
 
-export function scheduledBackupSpec(i: PostgresInputs) {
+export function scheduledBackupSpec(i: PostgresInputs & { backup: BackupTarget }) {
     return {
         apiVersion: "postgresql.cnpg.io/v1",
         kind: "ScheduledBackup",
