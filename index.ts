@@ -1,7 +1,7 @@
 // The Pulumi program: validate the stack config, compute the sizing plan,
 // then build the components from it. Nothing here decides a number.
 import * as pulumi from "@pulumi/pulumi";
-import { Cluster } from "./components/cluster";
+import { Cluster, clusterProblems } from "./components/cluster";
 import { DataLayer } from "./components/data";
 import { Namespaces } from "./components/namespaces";
 import { ConfigError, parseStackConfig, type StackConfig } from "./config";
@@ -13,8 +13,10 @@ export default function main(): Record<string, unknown> {
     // registers nothing and reports every problem in one error.
     const cfg = readConfig();
     const plan = planOrConfigError(cfg);
+    const clusterIssues = clusterProblems(cfg.cluster, plan);
+    if (clusterIssues.length > 0) throw new ConfigError(clusterIssues);
 
-    const cluster = new Cluster("cluster", { config: cfg.cluster });
+    const cluster = new Cluster("cluster", { config: cfg.cluster, plan });
     const namespaces = new Namespaces("namespaces", { provider: cluster.provider });
     const data = new DataLayer(
         "data",
@@ -32,6 +34,8 @@ export default function main(): Record<string, unknown> {
         objectStorePools: data.objectStorePools,
         // Only when the program knows it; always a secret.
         ...(cluster.kubeconfig ? { kubeconfig: cluster.kubeconfig } : {}),
+        // Where to point the domain's DNS, and the call servers' stable addresses (provider aws).
+        ...(cluster.aws ? { edgeHostname: cluster.aws.edgeHostname, apiEndpoint: cluster.aws.apiEndpoint, callAddresses: cluster.aws.callAddresses } : {}),
     };
 }
 

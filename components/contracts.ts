@@ -71,3 +71,43 @@ export interface DataEndpoints {
         readonly credentialsSecret: string;
     };
 }
+
+/** A port range, both ends included. */
+export interface PortRange {
+    readonly from: number;
+    readonly to: number;
+}
+
+/**
+ * Ports the call servers expose to the internet on their host network. The
+ * calls component configures LiveKit and coturn with these; the cluster
+ * provider opens exactly these. coturn's relay range and LiveKit's RTC range
+ * must not overlap: at 100 CCU both share the same call servers (guide §3).
+ */
+export const CALL_PORTS = {
+    turn: 3478, // coturn listening port, UDP and TCP
+    turnTls: 5349, // coturn TURN over TLS, TCP
+    livekitTcp: 7881, // LiveKit ICE over TCP
+    // Both UDP ranges sit inside the IANA dynamic range 49152-65535, the only
+    // high UDP range the policy pack lets the internet reach.
+    livekitUdp: { from: 50000, to: 59999 } as PortRange, // LiveKit RTC, UDP
+    turnRelay: { from: 60000, to: 65535 } as PortRange, // coturn relay ports, UDP
+} as const;
+
+/**
+ * NodePorts the public HTTPS edge forwards to on the app servers: the gateway
+ * component exposes its listeners as a NodePort Service with these numbers
+ * (provider aws puts an internet-facing NLB in front: 443 -> https, 80 -> http
+ * when enabled). Federation uses 443 as well: the deployment publishes
+ * `.well-known/matrix/server` with port 443, so 8448 is never opened.
+ */
+export const EDGE_NODE_PORTS = {
+    https: 30443,
+    http: 30080,
+} as const;
+
+/** Host port the LI server serves its admin HTTPS on; reachable only from the LI admin CIDRs. */
+export const LI_ADMIN_HOST_PORT = 443;
+
+/** Extra node label carrying a server's stable name (e.g. database-0), independent of the tier. */
+export const SERVER_LABEL = "matrix-scale.io/server";

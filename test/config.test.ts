@@ -55,9 +55,24 @@ describe("stack config", () => {
         });
     });
 
-    it("defaults the aws variant's zones and adminCidrs", () => {
+    it("defaults the aws variant's zones, networks, families and disks", () => {
         const cfg = parseStackConfig({ ...BASE, "matrix:cluster": JSON.stringify({ provider: "aws", region: "eu-central-1" }) });
-        assert.deepStrictEqual(cfg.cluster, { provider: "aws", region: "eu-central-1", zones: 3, adminCidrs: [] });
+        assert.deepStrictEqual(cfg.cluster, {
+            provider: "aws",
+            region: "eu-central-1",
+            zones: 3,
+            adminCidrs: [],
+            liAdminCidrs: [],
+            vpcCidr: "10.40.0.0/16",
+            podCidr: "172.20.0.0/16",
+            serviceCidr: "172.21.0.0/16",
+            rootVolumeGiB: 40,
+            families: { controlPlane: "c7i", app: "m7i", database: "m7i", storage: "c7i", calls: "c7i", li: "m7i", monitoring: "m7i" },
+            instanceTypes: {},
+            databaseVolume: { type: "io2", iops: 12000, throughputMiBps: 500 },
+            databaseInstanceStore: false,
+            edgeHttp: false,
+        });
     });
 
     it("names a misspelt top-level key and suggests the right one", () => {

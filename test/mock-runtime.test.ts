@@ -4,6 +4,8 @@ import { NAMESPACES } from "../components/contracts";
 import { FAKE_SECRET_PREFIX, isSecret, runProgram, toRuntimeConfig, unwrapSecrets, type ProgramError, type RegisteredResource } from "../tools/mock-runtime";
 
 const fixture = (name: string) => path.join(__dirname, "fixtures", `${name}.ts`);
+/** The dev tier deployed into an existing cluster through a local context (the stack files build AWS clusters). */
+const EXISTING_DEV = { ccu: 100, domain: "dev.matrix.example.org", cluster: { provider: "existing", context: "kind-matrix-dev" } };
 const NS_TYPE = "kubernetes:core/v1:Namespace";
 
 function only(resources: RegisteredResource[], type: string, name?: string): RegisteredResource {
@@ -17,7 +19,7 @@ describe("mock runtime", function () {
 
     it("registers the real program's resources, with their inputs, parents and providers (mocks set before import)", async () => {
         // Were the mocks installed after importing index.ts, the SDK would have no monitor and nothing below would be recorded.
-        const run = await runProgram({ stack: "dev" });
+        const run = await runProgram({ config: EXISTING_DEV });
         const stack = only(run.resources, "pulumi:pulumi:Stack");
         const cluster = only(run.resources, "matrix:cluster:Cluster");
         assert.strictEqual(cluster.parent, stack.urn);
@@ -59,7 +61,7 @@ describe("mock runtime", function () {
         assert.ok(isSecret(run.outputs.kubeconfig), "the kubeconfig output must be secret");
         assert.strictEqual(unwrapSecrets(run.outputs.kubeconfig), kubeconfig);
         assert.ok(!isSecret(run.outputs.storageClasses) && !isSecret(run.outputs.plan), "only the kubeconfig is secret");
-        const viaContext = await runProgram({ stack: "dev" });
+        const viaContext = await runProgram({ config: EXISTING_DEV });
         assert.ok(!("kubeconfig" in viaContext.outputs), "no kubeconfig output when deploying through a local context");
     });
 
@@ -94,13 +96,18 @@ describe("mock runtime", function () {
         assert.match(err.message, /matrix:sizing.postgresMaxConnections/);
     });
 
-    it("refuses provider aws clearly instead of faking a cluster", async () => {
-        const err = await runProgram({ config: { ccu: 100, domain: "example.org", cluster: { provider: "aws", region: "eu-central-1" } } }).then(
+    it("builds provider aws, and reports an instance type below the plan before registering anything", async () => {
+        const cluster = { provider: "aws", region: "eu-central-1" };
+        const run = await runProgram({ config: { ccu: 100, domain: "example.org", cluster } });
+        assert.strictEqual(run.resources.filter((r) => r.type === "aws:ec2/instance:Instance").length, 17);
+        assert.ok(isSecret(run.outputs.kubeconfig), "the program-built kubeconfig is a secret output");
+        const err = await runProgram({ config: { ccu: 20000, domain: "example.org", cluster: { ...cluster, instanceTypes: { database: "m7i.2xlarge" } } } }).then(
             () => assert.fail("expected failure"),
             (e) => e,
         );
-        assert.match(err.message, /provider "aws" is not available yet/);
-        assert.ok(!err.registered.some((r: RegisteredResource) => r.type.startsWith("kubernetes:") || r.type.startsWith("pulumi:providers:")));
+        assert.strictEqual(err.name, "ConfigError");
+        assert.match(err.message, /matrix:cluster\.instanceTypes\.database: "m7i\.2xlarge" \(8 vCPU \/ 32 GiB\) is smaller than the plan's 32 vCPU \/ 128 GiB/);
+        assert.deepStrictEqual(err.registered.map((r: RegisteredResource) => r.type), ["pulumi:pulumi:Stack"]);
     });
 
     it("fakes random and tls outputs deterministically, as secrets where the provider marks them", async () => {

@@ -31,8 +31,8 @@ describe("synth", function () {
         const out = tmpDir();
         dirs.push(out);
         const r = await synth("dev", out);
-        // The namespaces, plus whatever the components add (the data layer's objects, ...).
-        assert.ok(r.manifests.length > 5, `${r.manifests.length} manifests`);
+        // Five namespaces, the three StorageClasses of the AWS cluster, and the components' objects (the data layer's, ...).
+        assert.ok(r.manifests.length > 8, `${r.manifests.length} manifests`);
         const nsFile = path.join(out, "manifests", "_cluster", "namespace", "matrix.yaml");
         const text = fs.readFileSync(nsFile, "utf8");
         assert.deepStrictEqual(Object.keys(parseYaml(text)), ["apiVersion", "kind", "metadata"]);
@@ -41,7 +41,8 @@ describe("synth", function () {
         const cloud = JSON.parse(fs.readFileSync(path.join(out, "cloud.json"), "utf8"));
         const keys = cloud.map((c: { type: string; name: string }) => `${c.type} ${c.name}`);
         assert.deepStrictEqual(keys, [...keys].sort((a: string, b: string) => a.localeCompare(b)));
-        assert.ok(keys.includes("pulumi:providers:kubernetes cluster"));
+        assert.ok(keys.includes("pulumi:providers:kubernetes cluster-k8s"));
+        assert.strictEqual(keys.filter((k: string) => k.startsWith("aws:ec2/instance:Instance ")).length, 17, "the guide's 17 servers at 100 CCU");
         assert.ok(!keys.some((k: string) => k.startsWith("kubernetes:core/")), "Kubernetes objects belong in manifests/, not cloud.json");
         const plan = JSON.parse(fs.readFileSync(path.join(out, "plan.json"), "utf8"));
         assert.strictEqual(plan.ccu, 100);

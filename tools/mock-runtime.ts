@@ -161,6 +161,19 @@ export function fakeOutputs(type: string, name: string): Record<string, unknown>
             return { certPem: pem("CERTIFICATE", name) };
         case "tls:index/certRequest:CertRequest":
             return { certRequestPem: pem("CERTIFICATE REQUEST", name) };
+        // AWS outputs the cluster wiring reads (the API endpoint goes into user data, ARNs into IAM policies).
+        case "aws:lb/loadBalancer:LoadBalancer": {
+            const h = createHash("sha256").update(name).digest("hex");
+            return { dnsName: `${name}-${h.slice(0, 10)}.elb.eu-central-1.amazonaws.com`, arn: `arn:aws:elasticloadbalancing:eu-central-1:123456789012:loadbalancer/net/${name}/${h.slice(0, 16)}` };
+        }
+        case "aws:lb/targetGroup:TargetGroup":
+            return { arn: `arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/${name}/${createHash("sha256").update(name).digest("hex").slice(0, 16)}` };
+        case "aws:ssm/parameter:Parameter":
+            return { arn: `arn:aws:ssm:eu-central-1:123456789012:parameter${"/"}${name}` };
+        case "aws:ec2/eip:Eip": {
+            const h = createHash("sha256").update(name).digest();
+            return { publicIp: `198.51.100.${h[0] % 254 + 1}`, allocationId: `eipalloc-${h.toString("hex").slice(0, 17)}` };
+        }
         default:
             return {};
     }

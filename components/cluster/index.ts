@@ -5,19 +5,23 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterConfig } from "../../config";
-import type { DiskType } from "../../sizing/types";
+import type { DiskType, Plan } from "../../sizing/types";
+import { AwsCluster } from "./aws/component";
+import { inventoryProblems } from "./aws/inventory";
+import { awsOptionsFromConfig } from "./aws/options";
 
 export interface ClusterArgs {
     readonly config: ClusterConfig;
+    readonly plan: Plan;
 }
 
-/** Why a cluster config cannot be deployed by this program yet, or undefined when it can. */
-export function unsupportedCluster(config: ClusterConfig): string | undefined {
-    if (config.provider === "aws") {
-        return "matrix:cluster.provider \"aws\" is not available yet: this program cannot build AWS clusters so far. " +
-            "Use provider \"existing\" with a kubeconfig (secret) or context of a cluster you already run.";
-    }
-    return undefined;
+/**
+ * Problems only the plan reveals (an explicit instance type below the plan's
+ * size, a family whose largest size is too small, local NVMe too small);
+ * reported as config errors before anything is registered.
+ */
+export function clusterProblems(config: ClusterConfig, plan: Plan): string[] {
+    return config.provider === "aws" ? inventoryProblems(plan.nodePools, awsOptionsFromConfig(config)) : [];
 }
 
 export class Cluster extends pulumi.ComponentResource {
@@ -26,25 +30,34 @@ export class Cluster extends pulumi.ComponentResource {
     public readonly storageClasses: Readonly<Record<DiskType, string>>;
     /** The kubeconfig, as a secret, when the program knows it (undefined for a local context). */
     public readonly kubeconfig: pulumi.Output<string> | undefined;
+    /** The AWS cluster, when this program builds it. */
+    public readonly aws: AwsCluster | undefined;
 
     constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-        const reason = unsupportedCluster(args.config);
+        const problems = clusterProblems(args.config, args.plan);
         // Fail before registering anything: a half-registered cluster would only confuse the preview.
-        if (reason) throw new Error(reason);
+        if (problems.length > 0) throw new Error(`invalid cluster config:\n  - ${problems.join("\n  - ")}`);
         super("matrix:cluster:Cluster", name, {}, opts);
         const config = args.config;
-        if (config.provider !== "existing") throw new Error(`unreachable: provider ${config.provider}`);
-        this.storageClasses = config.storageClasses;
-        this.kubeconfig = config.kubeconfig ? pulumi.secret<string>(config.kubeconfig.reveal()) : undefined;
-        this.provider = new k8s.Provider(
-            name,
-            {
-                ...(this.kubeconfig ? { kubeconfig: this.kubeconfig } : { context: config.context }),
-                // Server-side apply lets several components own fields of one object and reports conflicts instead of overwriting.
-                enableServerSideApply: true,
-            },
-            { parent: this },
-        );
+        if (config.provider === "aws") {
+            this.aws = new AwsCluster(name, { plan: args.plan, options: awsOptionsFromConfig(config), clusterName: `matrix-${pulumi.getStack()}` }, { parent: this });
+            this.provider = this.aws.provider;
+            this.storageClasses = this.aws.storageClasses;
+            this.kubeconfig = this.aws.kubeconfig;
+        } else {
+            this.aws = undefined;
+            this.storageClasses = config.storageClasses;
+            this.kubeconfig = config.kubeconfig ? pulumi.secret<string>(config.kubeconfig.reveal()) : undefined;
+            this.provider = new k8s.Provider(
+                name,
+                {
+                    ...(this.kubeconfig ? { kubeconfig: this.kubeconfig } : { context: config.context }),
+                    // Server-side apply lets several components own fields of one object and reports conflicts instead of overwriting.
+                    enableServerSideApply: true,
+                },
+                { parent: this },
+            );
+        }
         this.registerOutputs({ storageClasses: this.storageClasses, kubeconfig: this.kubeconfig });
     }
 }

@@ -1,0 +1,102 @@
+// Values of the cluster add-ons and the StorageClasses, as pure data: tests
+// read them directly, the component hands them to helm.v3.Release.
+import { DEFAULT_STORAGE_CLASSES } from "../../contracts";
+import type { DiskType } from "../../../sizing/types";
+import type { AwsClusterOptions } from "./options";
+import { CHARTS } from "./versions";
+
+const CONTROL_PLANE_SELECTOR = { "node-role.kubernetes.io/control-plane": "" };
+const CONTROL_PLANE_TOLERATIONS = [
+    { key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" },
+    // Kubelets with --cloud-provider=external start tainted until the cloud controller initialises them.
+    { key: "node.cloudprovider.kubernetes.io/uninitialized", operator: "Exists", effect: "NoSchedule" },
+];
+
+export interface AddonInput {
+    readonly clusterName: string;
+    readonly region: string;
+    readonly apiEndpoint: string;
+    readonly podCidr: string;
+}
+
+/** Cilium enforces NetworkPolicy; VXLAN tunnelling so pod traffic between nodes needs only UDP 8472. */
+export function ciliumValues(a: AddonInput): Record<string, unknown> {
+    return {
+        k8sServiceHost: a.apiEndpoint,
+        k8sServicePort: 6443,
+        routingMode: "tunnel",
+        tunnelProtocol: "vxlan",
+        ipam: { mode: "kubernetes" },
+        policyEnforcementMode: "default",
+        operator: { replicas: 2 },
+        // kube-proxy stays (kubeadm installs it); Cilium only adds policy and the overlay.
+        kubeProxyReplacement: false,
+    };
+}
+
+/**
+ * The AWS cloud controller manager runs only the node controllers: the edge
+ * load balancer is created by the program, so the service and route
+ * controllers (and the IAM rights they would need) stay off.
+ */
+export function cloudControllerValues(a: AddonInput): Record<string, unknown> {
+    return {
+        image: { tag: CHARTS.awsCloudController.imageTag },
+        args: ["--v=2", "--cloud-provider=aws", `--cluster-name=${a.clusterName}`, "--configure-cloud-routes=false", "--controllers=*,-service,-route"],
+        nodeSelector: CONTROL_PLANE_SELECTOR,
+        tolerations: CONTROL_PLANE_TOLERATIONS,
+        hostNetworking: true,
+    };
+}
+
+/** The CSI controller (which holds the EBS rights) runs on the control plane; the node plugin on every server, tainted or not. */
+export function ebsCsiValues(a: AddonInput): Record<string, unknown> {
+    return {
+        controller: {
+            region: a.region,
+            replicaCount: 2,
+            nodeSelector: CONTROL_PLANE_SELECTOR,
+            tolerations: CONTROL_PLANE_TOLERATIONS,
+        },
+        node: { tolerateAllTaints: true },
+        // StorageClasses are created by the program with the contract's names.
+        storageClasses: [],
+    };
+}
+
+export function metricsServerValues(): Record<string, unknown> {
+    return {
+        replicas: 2,
+        // Kubelet serving certificates are self-signed (kubeadm default); see README "Known gaps".
+        args: ["--kubelet-preferred-address-types=InternalIP", "--kubelet-insecure-tls"],
+        tolerations: [{ key: "node.cloudprovider.kubernetes.io/uninitialized", operator: "Exists", effect: "NoSchedule" }],
+    };
+}
+
+export interface StorageClassSpec {
+    readonly name: string;
+    readonly diskType: DiskType;
+    readonly parameters: Record<string, string>;
+}
+
+/**
+ * One class per disk type, named by the contract. Retain: a deleted claim
+ * never deletes the data; WaitForFirstConsumer: the volume is created in the
+ * zone of the server its pod lands on.
+ */
+export function storageClassSpecs(opts: Pick<AwsClusterOptions, "databaseVolume">): StorageClassSpec[] {
+    const common = { "csi.storage.k8s.io/fstype": "xfs", encrypted: "true" };
+    const db = opts.databaseVolume;
+    return [
+        { name: DEFAULT_STORAGE_CLASSES.ssd, diskType: "ssd", parameters: { ...common, type: "gp3" } },
+        {
+            name: DEFAULT_STORAGE_CLASSES.nvme,
+            diskType: "nvme",
+            parameters:
+                db.type === "gp3"
+                    ? { ...common, type: "gp3", iops: String(db.iops), throughput: String(db.throughputMiBps) }
+                    : { ...common, type: "io2", iops: String(db.iops) },
+        },
+        { name: DEFAULT_STORAGE_CLASSES.hdd, diskType: "hdd", parameters: { ...common, type: "st1" } },
+    ];
+}

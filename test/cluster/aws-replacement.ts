@@ -1,0 +1,19 @@
+// Which inputs make AWS replace a resource when they change (the provider
+// schema's ForceNew), for the resources that carry a server's identity and data.
+
+export const INSTANCE = "aws:ec2/instance:Instance";
+export const VOLUME = "aws:ebs/volume:Volume";
+export const ATTACHMENT = "aws:ec2/volumeAttachment:VolumeAttachment";
+
+export const REPLACING_INPUTS: Record<string, string[]> = {
+    [INSTANCE]: [
+        "ami", "availabilityZone", "subnetId", "associatePublicIpAddress", "privateIp", "keyName", "placementGroup", "tenancy",
+        "userData", "userDataReplaceOnChange", "rootBlockDevice.encrypted", "rootBlockDevice.kmsKeyId", "ebsBlockDevices", "networkInterfaces", "hostId",
+    ],
+    [VOLUME]: ["availabilityZone", "encrypted", "kmsKeyId", "snapshotId", "outpostArn"],
+    [ATTACHMENT]: ["deviceName", "instanceId", "volumeId"],
+};
+
+export function at(obj: Record<string, any>, path: string): unknown {
+    return path.split(".").reduce<any>((o, k) => (o === undefined || o === null ? undefined : o[k]), obj);
+}

@@ -1,0 +1,182 @@
+// The AwsCluster component under Pulumi mocks, for every tier: what it
+// registers matches the plan, nothing internal is open to the internet, and
+// moving between any two tiers never replaces or moves a stateful server or
+// volume.
+import { strict as assert } from "assert";
+import { INSTANCE_FAMILIES } from "../../components/cluster/aws/catalogue";
+import { USER_DATA_LIMIT_BYTES } from "../../components/cluster/aws/bootstrap";
+import { STATEFUL_ROLES } from "../../components/cluster/aws/component";
+import { gbToGiB } from "../../components/cluster/aws/inventory";
+import { INTERNET_V4, INTERNET_V6, publicPorts } from "../../components/cluster/aws/security";
+import { CHARTS } from "../../components/cluster/aws/versions";
+import { DEFAULT_STORAGE_CLASSES, ROLE_LABEL, ROLE_VALUES, SERVER_LABEL } from "../../components/contracts";
+import { RESOURCE_POLICIES } from "../../policy/policies";
+import { NODE_ROLES, type NodeRole, type Plan } from "../../sizing/types";
+import { options, planFor, TIERS } from "./aws-fixtures";
+import { runAwsCluster, type Registered, type Run } from "./aws-mock-run";
+import { at, ATTACHMENT, INSTANCE, REPLACING_INPUTS, VOLUME } from "./aws-replacement";
+
+
+const roleOf = (r: Registered) => NODE_ROLES.find((role) => ROLE_VALUES[role] === r.inputs.tags?.[ROLE_LABEL]) as NodeRole;
+const zoneOfSubnet = (subnetId: string) => Number(/^cluster-(?:private|public)-(\d+)-id$/.exec(subnetId)?.[1]);
+
+
+describe("aws node pools: AwsCluster under mocks", function () {
+    const runs = new Map<number, { plan: Plan; run: Run }>();
+    before(async function () {
+        for (const ccu of TIERS) {
+            const plan = planFor(ccu);
+            runs.set(ccu, { plan, run: await runAwsCluster(plan, options()) });
+        }
+    });
+
+    for (const ccu of TIERS) {
+        describe(`${ccu} CCU`, () => {
+            const get = () => runs.get(ccu) as { plan: Plan; run: Run };
+
+            it("registers the plan's servers per role, each with a data volume attached in its own zone", () => {
+                const { plan, run } = get();
+                const instances = run.resources.filter((r) => r.type === INSTANCE);
+                assert.equal(instances.length, plan.totals.servers);
+                for (const role of NODE_ROLES) assert.equal(instances.filter((i) => roleOf(i) === role).length, plan.nodePools[role].count, role);
+                const volumes = new Map(run.resources.filter((r) => r.type === VOLUME).map((v) => [v.name, v]));
+                const attachments = run.resources.filter((r) => r.type === ATTACHMENT);
+                assert.equal(attachments.length, instances.length);
+                for (const inst of instances) {
+                    const role = roleOf(inst);
+                    const pool = plan.nodePools[role];
+                    const vol = volumes.get(`${inst.name}-data`);
+                    assert.ok(vol, `${inst.name} has no data volume`);
+                    assert.equal(vol.inputs.type, { ssd: "gp3", nvme: "io2", hdd: "st1" }[pool.diskType]);
+                    assert.equal(vol.inputs.size, Math.max(gbToGiB(pool.diskGB), pool.diskType === "hdd" ? 125 : 1));
+                    assert.equal(vol.inputs.encrypted, true);
+                    const zone = zoneOfSubnet(inst.inputs.subnetId);
+                    assert.equal(vol.inputs.availabilityZone, options().availabilityZones[zone], `${inst.name} volume zone`);
+                    const att = attachments.find((x) => x.name === `${inst.name}-data`);
+                    assert.equal(att?.inputs.instanceId, `${inst.name}-id`);
+                    assert.match(String(att?.inputs.volumeId), /^vol-[0-9a-f]{17}$/);
+                }
+            });
+
+            it("sizes every instance to the smallest type of its family that meets the plan", () => {
+                const { plan, run } = get();
+                for (const inst of run.resources.filter((r) => r.type === INSTANCE)) {
+                    const pool = plan.nodePools[roleOf(inst)];
+                    const [family, size] = String(inst.inputs.instanceType).split(".");
+                    const sizes = INSTANCE_FAMILIES[family].sizes;
+                    const idx = sizes.findIndex((s) => s.name === size);
+                    assert.ok(sizes[idx].vcpu >= pool.vcpu && sizes[idx].memoryGiB >= pool.memoryGiB, inst.name);
+                    if (idx > 0) assert.ok(sizes[idx - 1].vcpu < pool.vcpu || sizes[idx - 1].memoryGiB < pool.memoryGiB, `${inst.name}: a smaller ${family} fits`);
+                }
+            });
+
+            it("spreads each role evenly across the zones", () => {
+                const { plan, run } = get();
+                const zones = options().availabilityZones.length;
+                for (const role of NODE_ROLES) {
+                    const perZone = new Array(zones).fill(0);
+                    for (const inst of run.resources.filter((r) => r.type === INSTANCE && roleOf(r) === role)) perZone[zoneOfSubnet(inst.inputs.subnetId)]++;
+                    assert.ok(Math.max(...perZone) <= Math.ceil(plan.nodePools[role].count / zones), `${role}: ${perZone}`);
+                }
+            });
+
+            it("opens no security-group rule to 0.0.0.0/0 or ::/0 except the enumerated public ports, and passes the policy pack", () => {
+                const { run } = get();
+                const allowed = publicPorts(options());
+                const rules = run.resources.filter((r) => r.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule");
+                assert.ok(rules.length > 0);
+                for (const r of rules) {
+                    const cidr = r.inputs.cidrIpv4 ?? r.inputs.cidrIpv6;
+                    if (cidr !== INTERNET_V4 && cidr !== INTERNET_V6) continue;
+                    assert.ok(
+                        allowed.some((p) => r.inputs.securityGroupId === `cluster-sg-${p.group}-id` && p.protocol === r.inputs.ipProtocol && p.fromPort === r.inputs.fromPort && p.toPort === r.inputs.toPort),
+                        `${r.name} opens ${r.inputs.ipProtocol} ${r.inputs.fromPort}-${r.inputs.toPort} to the internet`,
+                    );
+                }
+                const violations: string[] = [];
+                for (const res of run.resources) {
+                    for (const p of RESOURCE_POLICIES) {
+                        (p.validateResource as any)({ type: res.type, props: res.inputs, name: res.name, urn: res.name }, (m: string) => violations.push(`${p.name}: ${m}`));
+                    }
+                }
+                assert.deepEqual(violations, []);
+            });
+
+            it("hardens instances: IMDSv2 (one hop outside the control plane), encrypted disks, no SSH key, no secret in user data, stateful ones protected and rolled one at a time", () => {
+                const { run } = get();
+                const byRole = new Map<NodeRole, Registered[]>();
+                for (const inst of run.resources.filter((r) => r.type === INSTANCE)) {
+                    const hops = roleOf(inst) === "controlPlane" ? 2 : 1;
+                    assert.deepEqual(inst.inputs.metadataOptions, { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: hops });
+                    assert.equal(inst.inputs.rootBlockDevice.encrypted, true);
+                    assert.equal(inst.inputs.keyName, undefined);
+                    assert.equal(inst.inputs.userDataReplaceOnChange, false);
+                    assert.doesNotMatch(inst.inputs.userData, /PRIVATE KEY/);
+                    assert.ok(Buffer.byteLength(inst.inputs.userData) <= USER_DATA_LIMIT_BYTES, `${inst.name} user data too large for EC2`);
+                    assert.ok(inst.opts.ignoreChanges?.includes("ami"), inst.name);
+                    const role = roleOf(inst);
+                    byRole.set(role, [...(byRole.get(role) ?? []), inst]);
+                    assert.equal(inst.inputs.tags[SERVER_LABEL], inst.name.replace(/^cluster-/, ""));
+                }
+                for (const role of STATEFUL_ROLES) {
+                    const list = byRole.get(role) ?? [];
+                    list.forEach((inst, i) => {
+                        assert.equal(inst.opts.protect, true, inst.name);
+                        assert.deepEqual(inst.opts.dependsOn, i === 0 ? [] : [list[i - 1].name], inst.name);
+                        assert.equal(run.resources.find((r) => r.name === `${inst.name}-data`)?.opts.protect, true);
+                    });
+                }
+                const ssm = run.resources.filter((r) => r.type === "aws:ssm/parameter:Parameter");
+                for (const p of ssm) assert.equal(p.inputs.type, /\.key$|join-token$/.test(p.inputs.name) ? "SecureString" : "String", p.inputs.name);
+                assert.equal(run.kubeconfigIsSecret, true);
+            });
+
+            it("installs the pinned add-ons and one StorageClass per disk type", () => {
+                const { run } = get();
+                const releases = run.resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release");
+                assert.deepEqual(
+                    releases.map((r) => [r.inputs.chart, r.inputs.version]).sort(),
+                    Object.values(CHARTS).map((c) => [c.chart, c.version]).sort(),
+                );
+                const classes = run.resources.filter((r) => r.type === "kubernetes:storage.k8s.io/v1:StorageClass");
+                assert.deepEqual(classes.map((c) => c.inputs.metadata.name).sort(), Object.values(DEFAULT_STORAGE_CLASSES).sort());
+                for (const c of classes) {
+                    assert.equal(c.inputs.provisioner, "ebs.csi.aws.com");
+                    assert.equal(c.inputs.volumeBindingMode, "WaitForFirstConsumer");
+                    assert.equal(c.inputs.allowVolumeExpansion, true);
+                }
+            });
+        });
+    }
+
+    describe("every pair of tiers", () => {
+        for (const a of TIERS) {
+            for (const b of TIERS) {
+                if (a === b) continue;
+                it(`${a} -> ${b}: servers and volumes keep name, zone and every replacing input; stateful ones only grow in place`, () => {
+                    const from = (runs.get(a) as { run: Run }).run.resources;
+                    const to = new Map((runs.get(b) as { run: Run }).run.resources.map((r) => [`${r.type}::${r.name}`, r]));
+                    for (const old of from.filter((r) => r.type in REPLACING_INPUTS)) {
+                        const next = to.get(`${old.type}::${old.name}`);
+                        const role = NODE_ROLES.find((x) => old.name.startsWith(`cluster-${ROLE_VALUES[x]}-`)) as NodeRole;
+                        const stateful = STATEFUL_ROLES.includes(role);
+                        if (!next) {
+                            // Only a smaller tier drops servers; stateful ones are protected, so
+                            // `pulumi up` stops instead of deleting them (see README, decommissioning).
+                            assert.ok(b < a, `${old.name} vanished on the way up`);
+                            if (stateful && old.type !== ATTACHMENT) assert.equal(old.opts.protect, true, old.name);
+                            continue;
+                        }
+                        for (const key of REPLACING_INPUTS[old.type]) {
+                            assert.deepEqual(at(next.inputs, key), at(old.inputs, key), `${old.name}.${key} changes between ${a} and ${b}`);
+                        }
+                        if (old.type === INSTANCE && stateful) {
+                            assert.equal(String(next.inputs.instanceType).split(".")[0], String(old.inputs.instanceType).split(".")[0], `${old.name} changes family`);
+                        }
+                        if (old.type === VOLUME && stateful && b > a) assert.ok(next.inputs.size >= old.inputs.size, `${old.name} shrinks`);
+                    }
+                });
+            }
+        }
+    });
+});
