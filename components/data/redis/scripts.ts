@@ -55,11 +55,15 @@ export function sentinelStartScript(n: ScriptNames): string {
     return `#!/bin/sh
 set -eu
 : "\${REDIS_PASSWORD:?}" "\${POD_FQDN:?}"
+# Paths are overridable only so the script can be exercised outside a pod.
+template="\${SENTINEL_TEMPLATE:-/etc/redis/sentinel.conf}"
+conf="\${SENTINEL_CONF:-/data/sentinel.conf}"
+auth="\${SENTINEL_AUTH:-/etc/redis-auth/sentinel-auth.conf}"
 ${askSentinels(n)}
 [ -n "$master" ] || master="${n.firstPodHost}"
-sed "s/^sentinel monitor ${n.masterName} .*/sentinel monitor ${n.masterName} $master ${n.redisPort} ${n.quorum}/" /etc/redis/sentinel.conf > /data/sentinel.conf
-echo "sentinel announce-ip $POD_FQDN" >> /data/sentinel.conf
-cat /etc/redis-auth/sentinel-auth.conf >> /data/sentinel.conf
-exec redis-sentinel /data/sentinel.conf
+sed "s/^sentinel monitor ${n.masterName} .*/sentinel monitor ${n.masterName} $master ${n.redisPort} ${n.quorum}/" "$template" > "$conf"
+echo "sentinel announce-ip $POD_FQDN" >> "$conf"
+cat "$auth" >> "$conf"
+exec redis-sentinel "$conf"
 `;
 }
