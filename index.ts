@@ -2,7 +2,7 @@
 // then build the components from it. Nothing here decides a number.
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster, clusterProblems } from "./components/cluster";
-import { INTERIM_DATA_ENDPOINTS } from "./components/data-endpoints-interim";
+import { DataLayer } from "./components/data";
 import { edgeProblems, matrixApps } from "./components/matrix-apps";
 import { Namespaces } from "./components/namespaces";
 import { ConfigError, parseStackConfig, type StackConfig } from "./config";
@@ -19,8 +19,13 @@ export default function main(): Record<string, unknown> {
 
     const cluster = new Cluster("cluster", { config: cfg.cluster, plan });
     const namespaces = new Namespaces("namespaces", { provider: cluster.provider });
-    // Synapse, its router, Element Web and the edge (data endpoints: see data-endpoints-interim.ts).
-    const apps = matrixApps(cfg, plan, INTERIM_DATA_ENDPOINTS, { provider: cluster.provider, dependsOn: [namespaces] });
+    const data = new DataLayer(
+        "data",
+        { plan, config: cfg.data, storageClasses: cluster.storageClasses },
+        { provider: cluster.provider, dependsOn: [namespaces] },
+    );
+    // Synapse, its router, Element Web and the edge, on the data layer's endpoints.
+    const apps = matrixApps(cfg, plan, data.endpoints, { provider: cluster.provider, dependsOn: [namespaces, data] });
 
     return {
         /** The whole sizing plan, so `pulumi preview` shows what will be built before anything is. */
@@ -29,6 +34,9 @@ export default function main(): Record<string, unknown> {
         /** Every Synapse process pool: kind, pods or autoscaling bounds, and why it exists. */
         synapse: apps.synapse.summary,
         storageClasses: cluster.storageClasses,
+        dataEndpoints: data.endpoints,
+        /** Record in matrix:data.objectStore.pools before changing tier (pools are append-only). */
+        objectStorePools: data.objectStorePools,
         // Only when the program knows it; always a secret.
         ...(cluster.kubeconfig ? { kubeconfig: cluster.kubeconfig } : {}),
         // Where to point the domain's DNS, and the call servers' stable addresses (provider aws).

@@ -31,8 +31,8 @@ describe("synth", function () {
         const out = tmpDir();
         dirs.push(out);
         const r = await synth("dev", out);
-        // Five namespaces, the three StorageClasses of the cluster, and what the components put in them.
-        assert.ok(r.manifests.length >= 8, String(r.manifests.length));
+        // Five namespaces, the three StorageClasses of the AWS cluster, and the components' objects (the data layer's, ...).
+        assert.ok(r.manifests.length > 8, `${r.manifests.length} manifests`);
         const nsFile = path.join(out, "manifests", "_cluster", "namespace", "matrix.yaml");
         const text = fs.readFileSync(nsFile, "utf8");
         assert.deepStrictEqual(Object.keys(parseYaml(text)), ["apiVersion", "kind", "metadata"]);

@@ -5,7 +5,8 @@
 // follow from it. Two sections defining the same key fail at load.
 import { cluster } from "./cluster";
 import { core } from "./core";
+import { data } from "./data";
 import { sizing } from "./sizing";
 import { synapse } from "./synapse";
 
-export const SECTIONS = [core, sizing, cluster, synapse] as const;
+export const SECTIONS = [core, sizing, cluster, data, synapse] as const;
