@@ -213,6 +213,26 @@ sleep() { :; }
         assert.match(r.stderr, /cannot probe data disk 0 .*blkid exit 8; not formatting it/);
     });
 
+    it("grows every mounted data filesystem, and skips one that is not mounted", function () {
+        requireTool(this, "bash");
+        const log = path.join(dir, "grow-calls");
+        fs.writeFileSync(log, "");
+        const stubs = `
+xfs_growfs() { printf '%s\\n' "$*" >>'${log}'; }
+mountpoint() { case "$2" in */disk-0|*/disk-1) return 0;; esac; return 1; }
+`;
+        const env = nodeEnv(input("storage", 0, ["vol-0aaa", "vol-0bbb"]));
+        const script = scriptSource("grow").replace(`. ${NODE_ENV_PATH}`, env + stubs);
+        const r = spawnSync("bash", ["-c", script], { encoding: "utf8", timeout: 30000 });
+        assert.equal(r.status, 0, r.stderr);
+        assert.deepEqual(fs.readFileSync(log, "utf8").trim().split("\n"), ["/var/lib/matrix-scale/data/disk-0", "/var/lib/matrix-scale/data/disk-1"]);
+        fs.writeFileSync(log, "");
+        const three = nodeEnv(input("storage", 0, ["vol-0aaa", "vol-0bbb", "vol-0ccc"]));
+        const r3 = spawnSync("bash", ["-c", scriptSource("grow").replace(`. ${NODE_ENV_PATH}`, three + stubs)], { encoding: "utf8", timeout: 30000 });
+        assert.equal(r3.status, 0, r3.stderr);
+        assert.equal(fs.readFileSync(log, "utf8").trim().split("\n").length, 2, "disk-2 is not mounted and must be skipped");
+    });
+
     it("never sets the immutable flag on a mount point that is already mounted (it would land on the data)", function () {
         requireTool(this, "bash");
         const r = runDataDisks({ vol0aaa: 0, vol0bbb: 0 }, ["disk-0", "disk-1"]);

@@ -72,7 +72,8 @@ export function dataDevicePatterns(disks: BootstrapInput["dataDisks"]): string[]
     if (disks === undefined) return [];
     if (disks === "instance-store") return ["/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_*"];
     return disks.ebsVolumeIds.map((id) => {
-        if (!/^vol-[0-9a-f]+$/.test(id)) throw new Error(`not an EBS volume id: "${id}"`);
+        // DATA_DISKS splits on spaces and '='; an EBS id ("vol-0abc...") has neither.
+        if (!/^[A-Za-z0-9-]+$/.test(id)) throw new Error(`not an EBS volume id: "${id}"`);
         return `/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${id.replace("-", "")}`;
     });
 }
