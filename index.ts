@@ -2,6 +2,7 @@
 // then build the components from it. Nothing here decides a number.
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster, clusterProblems } from "./components/cluster";
+import { DataLayer } from "./components/data";
 import { Namespaces } from "./components/namespaces";
 import { ConfigError, parseStackConfig, type StackConfig } from "./config";
 import { computePlan, SizingError, type Plan } from "./sizing";
@@ -16,13 +17,21 @@ export default function main(): Record<string, unknown> {
     if (clusterIssues.length > 0) throw new ConfigError(clusterIssues);
 
     const cluster = new Cluster("cluster", { config: cfg.cluster, plan });
-    new Namespaces("namespaces", { provider: cluster.provider });
+    const namespaces = new Namespaces("namespaces", { provider: cluster.provider });
+    const data = new DataLayer(
+        "data",
+        { plan, config: cfg.data, storageClasses: cluster.storageClasses },
+        { provider: cluster.provider, dependsOn: [namespaces] },
+    );
 
     return {
         /** The whole sizing plan, so `pulumi preview` shows what will be built before anything is. */
         plan,
         domain: cfg.domain,
         storageClasses: cluster.storageClasses,
+        dataEndpoints: data.endpoints,
+        /** Record in matrix:data.objectStore.pools before changing tier (pools are append-only). */
+        objectStorePools: data.objectStorePools,
         // Only when the program knows it; always a secret.
         ...(cluster.kubeconfig ? { kubeconfig: cluster.kubeconfig } : {}),
         // Where to point the domain's DNS, and the call servers' stable addresses (provider aws).

@@ -34,6 +34,11 @@ describe("stack config", () => {
                 storageClasses: { ssd: "matrix-ssd", nvme: "matrix-nvme", hdd: "matrix-hdd" },
             },
             sizing: { ccu: 100, federation: false },
+            data: {
+                postgres: {},
+                redis: { sentinelDownAfterMs: 5000, sentinelFailoverTimeoutMs: 30000, haproxyReplicas: 2, haproxyCheckIntervalMs: 1000 },
+                objectStore: { backend: "minio", bucket: "synapse-media", region: "us-east-1" },
+            },
         });
     });
 

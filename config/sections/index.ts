@@ -5,6 +5,7 @@
 // follow from it. Two sections defining the same key fail at load.
 import { cluster } from "./cluster";
 import { core } from "./core";
+import { data } from "./data";
 import { sizing } from "./sizing";
 
-export const SECTIONS = [core, sizing, cluster] as const;
+export const SECTIONS = [core, sizing, cluster, data] as const;
