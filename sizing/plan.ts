@@ -51,6 +51,21 @@ const ALLOCATIONS_PER_TURN_USER = 4;
 const MEDIA_MBPS_PER_CCU = 0.02;
 const MEDIA_PEAK_FACTOR = 5;
 
+/**
+ * A pod that has a server to itself (PostgreSQL on a database server) cannot
+ * request the whole server: the kubelet, the OS and the daemon sets (CNI, log
+ * and metrics agents) keep part of it, and a pod that asks for all of it never
+ * schedules. It requests 85% of the server's vCPU and memory, rounded down to
+ * half a vCPU and a whole GiB.
+ */
+export const DEDICATED_POD_SHARE = 0.85;
+export function dedicatedPod(server: { readonly vcpu: number; readonly memoryGiB: number }): { cpu: number; memoryGiB: number } {
+    return {
+        cpu: Math.floor(server.vcpu * DEDICATED_POD_SHARE * 2) / 2,
+        memoryGiB: Math.floor(server.memoryGiB * DEDICATED_POD_SHARE),
+    };
+}
+
 function checkOverrides(input: SizingInput, planned: Record<WorkerType, number>): string[] {
     const problems: string[] = [];
     const workers = input.overrides?.workers ?? {};
@@ -224,6 +239,7 @@ export function computePlan(input: SizingInput): Plan {
             instances: postgresInstances,
             cpu: dbServer.vcpu,
             memoryGiB: dbServer.memoryGiB,
+            pod: dedicatedPod(dbServer),
             storageGB: dbServer.diskGB,
             maxConnections,
             guideMaxConnections,

@@ -113,8 +113,11 @@ export interface ConnectionBudget {
 
 export interface PostgresPlan {
     readonly instances: number;
+    /** The guide's "resources per instance": the whole database server. */
     readonly cpu: number;
     readonly memoryGiB: number;
+    /** What the PostgreSQL pod requests: the server less what the kubelet, the OS and daemon sets keep (see dedicatedPod). */
+    readonly pod: ProcessSize;
     readonly storageGB: number;
     readonly maxConnections: number;
     /** max_connections the guide's table gives for this tier. */

@@ -136,4 +136,16 @@ describe("mock runtime", function () {
         const ok = await runProgram({ stack: "dev" });
         assert.ok(ok.resources.some((r) => r.type === NS_TYPE));
     });
+
+    it("reports a throwing apply on a secret output that feeds a resource input", async function () {
+        await assert.rejects(runProgram({ program: fixture("throwing-apply"), config: {} }), /refusing password of length/);
+        const ok = await runProgram({ stack: "dev" });
+        assert.ok(ok.resources.some((r) => r.type === NS_TYPE));
+    });
+
+    it("fails a run that never settles instead of hanging the test suite", async () => {
+        await assert.rejects(runProgram({ program: fixture("never-settles"), config: {}, settleTimeoutMs: 3000 }), /did not settle within 3 s/);
+        const ok = await runProgram({ stack: "dev" });
+        assert.ok(ok.resources.some((r) => r.type === NS_TYPE));
+    });
 });

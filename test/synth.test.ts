@@ -31,8 +31,13 @@ describe("synth", function () {
         const out = tmpDir();
         dirs.push(out);
         const r = await synth("dev", out);
-        // Five namespaces, the three StorageClasses of the AWS cluster, and the components' objects (the data layer's, ...).
-        assert.ok(r.manifests.length > 8, `${r.manifests.length} manifests`);
+        // Five namespaces, the three StorageClasses of the AWS cluster, a local
+        // PersistentVolume per database disk (3) and MinIO drive (4 servers x 2),
+        // and the components' objects (the data layer's, ...).
+        assert.ok(r.manifests.length > 8 + 3 + 4 * 2, `${r.manifests.length} manifests`);
+        const pvDir = path.join(out, "manifests", "_cluster", "persistentvolume");
+        assert.deepStrictEqual(fs.readdirSync(pvDir).length, 3 + 4 * 2, "one PersistentVolume per database disk and MinIO drive");
+        assert.ok(fs.existsSync(path.join(pvDir, "storage-3-disk-1.yaml")), "storage-3-disk-1 PV manifest");
         const nsFile = path.join(out, "manifests", "_cluster", "namespace", "matrix.yaml");
         const text = fs.readFileSync(nsFile, "utf8");
         assert.deepStrictEqual(Object.keys(parseYaml(text)), ["apiVersion", "kind", "metadata"]);

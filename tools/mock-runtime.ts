@@ -20,6 +20,9 @@ const SECRET_SIG = pulumi.runtime.specialSecretSig;
 /** Every fake secret the mock hands out starts with this, so tests can search output trees for leaks. */
 export const FAKE_SECRET_PREFIX = "mocksecret-";
 
+/** Default for RunOptions.settleTimeoutMs. */
+const SETTLE_TIMEOUT_MS = 60000;
+
 export interface RegisteredResource {
     readonly type: string;
     readonly name: string;
@@ -56,6 +59,8 @@ export interface RunOptions {
     readonly program?: string;
     /** Run as `pulumi preview` (unknown outputs stay unknown). Default false. */
     readonly preview?: boolean;
+    /** How long the run may take to settle after the program returns before it fails as stuck. */
+    readonly settleTimeoutMs?: number;
 }
 
 export function isSecret(v: unknown): v is { value: unknown } {
@@ -296,13 +301,30 @@ async function runOnce(options: RunOptions): Promise<ProgramRun> {
     } catch (e) {
         programError = e;
     }
+    // A resource whose input came from a throwing apply never finishes registering, so the SDK's waits
+    // never return: bound them, and report what failed instead of hanging the test run.
+    const settleTimeoutMs = options.settleTimeoutMs ?? SETTLE_TIMEOUT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const stalled = new Promise<"stalled">((resolve) => {
+        timer = setTimeout(() => resolve("stalled"), settleTimeoutMs);
+    });
     try {
-        await pulumi.runtime.awaitStackRegistrations();
-        await (pulumi.runtime as any).waitForRPCs();
-        await Promise.allSettled(pending);
-        // Let rejections of abandoned outputs reach the handler before it is removed.
-        await new Promise((r) => setImmediate(r));
+        const settled = await Promise.race([
+            (async () => {
+                await pulumi.runtime.awaitStackRegistrations();
+                await (pulumi.runtime as any).waitForRPCs();
+                await Promise.allSettled(pending);
+                // Let rejections of abandoned outputs reach the handler before it is removed.
+                await new Promise((r) => setImmediate(r));
+                return "settled" as const;
+            })(),
+            stalled,
+        ]);
+        if (settled === "stalled" && programError === undefined && failures.length === 0) {
+            failures.push(new Error(`the program did not settle within ${settleTimeoutMs / 1000} s (a registration waits on an output that never resolves)`));
+        }
     } finally {
+        clearTimeout(timer);
         process.off("unhandledRejection", onRejection);
     }
     // The SDK re-raises a program's error through its resource promises; report each distinct failure once.

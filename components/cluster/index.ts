@@ -7,7 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ClusterConfig } from "../../config";
 import type { DiskType, Plan } from "../../sizing/types";
 import { AwsCluster } from "./aws/component";
-import { inventoryProblems } from "./aws/inventory";
+import { buildInventory, inventoryProblems } from "./aws/inventory";
+import { localCapacityProblems, localClaimDemands, localVolumeSpecs } from "./aws/local-volumes";
 import { awsOptionsFromConfig } from "./aws/options";
 
 export interface ClusterArgs {
@@ -17,11 +18,16 @@ export interface ClusterArgs {
 
 /**
  * Problems only the plan reveals (an explicit instance type below the plan's
- * size, a family whose largest size is too small, local NVMe too small);
- * reported as config errors before anything is registered.
+ * size, a family whose largest size is too small, local NVMe too small, local
+ * volumes that cannot hold the data layer's claims); reported as config
+ * errors before anything is registered.
  */
 export function clusterProblems(config: ClusterConfig, plan: Plan): string[] {
-    return config.provider === "aws" ? inventoryProblems(plan.nodePools, awsOptionsFromConfig(config)) : [];
+    if (config.provider !== "aws") return [];
+    const options = awsOptionsFromConfig(config);
+    const problems = inventoryProblems(plan, options);
+    if (problems.length > 0) return problems;
+    return localCapacityProblems(localVolumeSpecs(buildInventory(plan, options), plan), localClaimDemands(plan));
 }
 
 export class Cluster extends pulumi.ComponentResource {

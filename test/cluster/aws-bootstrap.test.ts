@@ -25,7 +25,10 @@ function input(role: NodeRole, index: number): BootstrapInput {
         caCertHash: "sha256:0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0",
         podCidr: "172.20.0.0/16",
         serviceCidr: "172.21.0.0/16",
-        dataDisk: role === "database" && index === 2 ? "instance-store" : { ebsVolumeId: "vol-0a1b2c3d4e5f60718" },
+        dataDisks:
+            role === "database" && index === 2
+                ? "instance-store"
+                : { ebsVolumeIds: role === "storage" ? ["vol-0a1b2c3d4e5f60718", "vol-0a1b2c3d4e5f60719"] : ["vol-0a1b2c3d4e5f60718"] },
     };
 }
 
@@ -106,9 +109,12 @@ describe("aws node pools: bootstrap user data", function () {
         assert.match(env("app", 0), /TAINTED='false'/);
         assert.match(env("controlPlane", 0), /INIT_ALLOWED='true'/);
         assert.match(env("controlPlane", 1), /INIT_ALLOWED='false'\nexport JOIN_STAGGER_SECONDS='120'/);
-        assert.match(env("controlPlane", 0), /DATA_MOUNT='\/var\/lib\/etcd'/);
-        assert.match(env("database", 2), /DATA_DEVICE='\/dev\/disk\/by-id\/nvme-Amazon_EC2_NVMe_Instance_Storage_\*'/);
-        assert.match(env("storage", 1), /DATA_DEVICE='\/dev\/disk\/by-id\/nvme-Amazon_Elastic_Block_Store_vol0a1b2c3d4e5f60718'/);
+        assert.match(env("controlPlane", 0), /DATA_DISKS='\/dev\/disk\/by-id\/nvme-Amazon_Elastic_Block_Store_vol0a1b2c3d4e5f60718=\/var\/lib\/etcd'\n/);
+        assert.match(env("database", 2), /DATA_DISKS='\/dev\/disk\/by-id\/nvme-Amazon_EC2_NVMe_Instance_Storage_\*=\/var\/lib\/matrix-scale\/data\/disk-0'\n/);
+        assert.match(
+            env("storage", 1),
+            /DATA_DISKS='\/dev\/disk\/by-id\/nvme-Amazon_Elastic_Block_Store_vol0a1b2c3d4e5f60718=\/var\/lib\/matrix-scale\/data\/disk-0 \/dev\/disk\/by-id\/nvme-Amazon_Elastic_Block_Store_vol0a1b2c3d4e5f60719=\/var\/lib\/matrix-scale\/data\/disk-1'\n/,
+        );
         for (const role of NODE_ROLES) {
             const ud = userData(input(role, 0));
             assert.doesNotMatch(ud, /BEGIN (RSA |EC )?PRIVATE KEY/);

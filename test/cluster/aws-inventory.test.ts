@@ -12,7 +12,7 @@ describe("aws node pools: inventory", () => {
         describe(`${ccu} CCU`, () => {
             const plan = planFor(ccu);
             const opts = options();
-            const inv = buildInventory(plan.nodePools, opts);
+            const inv = buildInventory(plan, opts);
 
             it("has exactly the plan's server count per role and in total", () => {
                 for (const role of NODE_ROLES) {
@@ -34,16 +34,23 @@ describe("aws node pools: inventory", () => {
                 }
             });
 
-            it("gives every server a data volume of the plan's size (GB -> GiB, rounded up) and the disk type's EBS type", () => {
+            it("gives every server one data volume of the plan's disk, storage servers one per MinIO drive (GB -> GiB, rounded up), of the disk type's EBS type", () => {
                 const expectType = { ssd: "gp3", nvme: "io2", hdd: "st1" } as const;
                 for (const s of inv.servers) {
                     const pool = plan.nodePools[s.role];
-                    const v = s.dataVolume;
-                    assert.ok(v, s.name);
-                    assert.equal(v.type, expectType[pool.diskType], s.name);
-                    assert.ok(v.sizeGiB * 2 ** 30 >= pool.diskGB * 1e9, `${s.name}: ${v.sizeGiB} GiB < ${pool.diskGB} GB`);
-                    assert.ok((v.sizeGiB - 1) * 2 ** 30 < Math.max(pool.diskGB * 1e9, (ST1_MIN_GIB - 1) * 2 ** 30 + 1), `${s.name} oversized`);
-                    if (v.type === "io2") assert.ok(v.iops && v.iops <= v.sizeGiB * 1000);
+                    const perDiskGB = s.role === "storage" ? plan.objectStore.driveGB : pool.diskGB;
+                    const count = s.role === "storage" ? plan.objectStore.drivesPerServer : 1;
+                    assert.deepEqual(s.dataVolumes.map((v) => v.index), Array.from({ length: count }, (_, k) => k), s.name);
+                    for (const v of s.dataVolumes) {
+                        assert.equal(v.type, expectType[pool.diskType], s.name);
+                        assert.equal(v.planGB, perDiskGB);
+                        assert.ok(v.sizeGiB * 2 ** 30 >= perDiskGB * 1e9, `${s.name}: ${v.sizeGiB} GiB < ${perDiskGB} GB`);
+                        assert.ok((v.sizeGiB - 1) * 2 ** 30 < Math.max(perDiskGB * 1e9, (ST1_MIN_GIB - 1) * 2 ** 30 + 1), `${s.name} oversized`);
+                        if (v.type === "st1") assert.ok(v.sizeGiB >= ST1_MIN_GIB);
+                        if (v.type === "io2") assert.ok(v.iops && v.iops <= v.sizeGiB * 1000);
+                    }
+                    // Together the volumes hold the plan's disk for the server.
+                    assert.ok(s.dataVolumes.reduce((n, v) => n + v.sizeGiB, 0) * 2 ** 30 >= pool.diskGB * 1e9, s.name);
                 }
             });
 
@@ -64,10 +71,19 @@ describe("aws node pools: inventory", () => {
         assert.equal(gbToGiB(100), 94); // 100e9 / 2^30 = 93.13
         assert.equal(gbToGiB(1000), 932); // 931.32
         assert.equal(gbToGiB(4000), 3726); // 3725.29
-        const inv = buildInventory(planFor(100).nodePools, options());
-        // 1 TB HDD -> 932 GiB st1, above the 125 GiB minimum; a 50 GB call disk stays gp3.
-        assert.equal(inv.servers.find((s) => s.name === "storage-0")?.dataVolume?.sizeGiB, 932);
-        assert.equal(inv.servers.find((s) => s.name === "calls-0")?.dataVolume?.sizeGiB, 47);
+        const inv = buildInventory(planFor(100), options());
+        // A 1 TB storage server is two 500 GB MinIO drives -> two 466 GiB st1 volumes; a 50 GB call disk stays gp3.
+        assert.deepEqual(inv.servers.find((s) => s.name === "storage-0")?.dataVolumes.map((v) => [v.type, v.sizeGiB]), [["st1", 466], ["st1", 466]]);
+        assert.deepEqual(inv.servers.find((s) => s.name === "calls-0")?.dataVolumes.map((v) => [v.type, v.sizeGiB]), [["gp3", 47]]);
+        assert.deepEqual(inv.servers.find((s) => s.name === "database-0")?.dataVolumes.map((v) => [v.type, v.sizeGiB]), [["io2", 466]]);
+    });
+
+    it("keeps st1 drives at AWS's 125 GiB minimum and refuses a plan whose storage disk is not its drives", () => {
+        const plan = planFor(100);
+        const small = { ...plan, objectStore: { ...plan.objectStore, driveGB: 50 }, nodePools: { ...plan.nodePools, storage: { ...plan.nodePools.storage, diskGB: 100 } } };
+        assert.deepEqual(buildInventory(small, options()).servers.find((s) => s.name === "storage-0")?.dataVolumes.map((v) => v.sizeGiB), [ST1_MIN_GIB, ST1_MIN_GIB]);
+        const inconsistent = { ...plan, objectStore: { ...plan.objectStore, driveGB: 400 } };
+        assert.throws(() => buildInventory(inconsistent, options()), /storage servers have 1000 GB of disk but 2 MinIO drives of 400 GB each/);
     });
 
     it("makes a server's zone a function of role and index only", () => {
@@ -75,7 +91,7 @@ describe("aws node pools: inventory", () => {
             for (let i = 0; i < 30; i++) assert.equal(zoneIndex(role, i, 3), zoneIndex(role, i, 3));
         }
         for (const ccu of TIERS) {
-            const inv = buildInventory(planFor(ccu).nodePools, options());
+            const inv = buildInventory(planFor(ccu), options());
             for (const s of inv.servers) assert.equal(s.zoneIndex, zoneIndex(s.role, s.index, 3));
         }
         assert.deepEqual(zoneSpread("app", 21, 3), [7, 7, 7]);
@@ -84,26 +100,26 @@ describe("aws node pools: inventory", () => {
     });
 
     it("honours family overrides and explicit instance types that meet the plan", () => {
-        const inv = buildInventory(planFor(10000).nodePools, options({ families: { database: "r7i" }, instanceTypes: { app: "m7a.16xlarge" } }));
+        const inv = buildInventory(planFor(10000), options({ families: { database: "r7i" }, instanceTypes: { app: "m7a.16xlarge" } }));
         assert.equal(inv.servers.find((s) => s.role === "database")?.instance.instanceType, "r7i.8xlarge"); // 32 vCPU is the binding constraint
         assert.equal(inv.servers.find((s) => s.role === "app")?.instance.instanceType, "m7a.16xlarge");
     });
 
     it("refuses an explicit instance type smaller than the plan, naming key, value and need", () => {
         assert.throws(
-            () => buildInventory(planFor(20000).nodePools, options({ instanceTypes: { database: "m7i.2xlarge" } })),
+            () => buildInventory(planFor(20000), options({ instanceTypes: { database: "m7i.2xlarge" } })),
             /instanceTypes\.database: "m7i\.2xlarge" \(8 vCPU \/ 32 GiB\) is smaller than the plan's 32 vCPU \/ 128 GiB/,
         );
     });
 
     it("allows instance-store NVMe for the database only when opted in, big enough, and with a warning", () => {
-        const inv = buildInventory(planFor(1000).nodePools, options({ families: { database: "i4i" }, databaseInstanceStore: true }));
+        const inv = buildInventory(planFor(1000), options({ families: { database: "i4i" }, databaseInstanceStore: true }));
         const db = inv.servers.filter((s) => s.role === "database");
-        assert.ok(db.every((s) => s.instanceStoreData && s.dataVolume === undefined && s.instance.instanceStoreGB >= 1000));
+        assert.ok(db.every((s) => s.instanceStoreData && s.dataVolumes.length === 0 && s.instance.instanceStoreGB >= 1000));
         assert.match(inv.warnings.join("\n"), /erased whenever a database server stops/);
         const pools = { ...planFor(100).nodePools, database: { ...planFor(100).nodePools.database, vcpu: 2, memoryGiB: 16, diskGB: 1000 } };
         assert.throws(
-            () => buildInventory(pools, options({ families: { database: "i4i" }, databaseInstanceStore: true })),
+            () => buildInventory({ ...planFor(100), nodePools: pools }, options({ families: { database: "i4i" }, databaseInstanceStore: true })),
             /databaseInstanceStore: i4i\.large has 468 GB of local NVMe, the plan needs 1000 GB/,
         );
     });

@@ -12,7 +12,7 @@ export interface Registered {
     readonly name: string;
     readonly inputs: Record<string, any>;
     /** The resource options the program passed, seen through a transformation. */
-    readonly opts: { protect?: boolean; ignoreChanges?: string[]; dependsOn?: string[] };
+    readonly opts: { protect?: boolean; ignoreChanges?: string[]; dependsOn?: string[]; retainOnDelete?: boolean };
 }
 
 export interface Run {
@@ -87,6 +87,7 @@ export async function runAwsCluster(plan: Plan, options: AwsClusterOptions): Pro
             protect: args.opts.protect,
             ignoreChanges: args.opts.ignoreChanges,
             dependsOn: depNames,
+            retainOnDelete: args.opts.retainOnDelete,
         });
         return undefined;
     };

@@ -44,7 +44,7 @@ describe("aws node pools: the real program with provider aws", function () {
             for (const role of NODE_ROLES) {
                 assert.equal(instances(run).filter((i) => i.inputs.tags[ROLE_LABEL] === ROLE_VALUES[role]).length, plan.nodePools[role].count, role);
             }
-            assert.equal(run.resources.filter((r) => r.type === VOLUME).length, plan.totals.servers);
+            assert.equal(run.resources.filter((r) => r.type === VOLUME).length, plan.totals.servers + plan.nodePools.storage.count * (plan.objectStore.drivesPerServer - 1));
             assert.ok(isSecret(run.outputs.kubeconfig));
             assert.ok(typeof run.outputs.edgeHostname === "string" && run.outputs.edgeHostname.endsWith(".amazonaws.com"));
         });

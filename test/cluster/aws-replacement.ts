@@ -1,9 +1,11 @@
-// Which inputs make AWS replace a resource when they change (the provider
-// schema's ForceNew), for the resources that carry a server's identity and data.
+// Which inputs make the provider replace a resource when they change (the AWS
+// provider schema's ForceNew; pulumi-kubernetes' forceNew table), for the
+// resources that carry a server's identity and data.
 
 export const INSTANCE = "aws:ec2/instance:Instance";
 export const VOLUME = "aws:ebs/volume:Volume";
 export const ATTACHMENT = "aws:ec2/volumeAttachment:VolumeAttachment";
+export const PERSISTENT_VOLUME = "kubernetes:core/v1:PersistentVolume";
 
 export const REPLACING_INPUTS: Record<string, string[]> = {
     [INSTANCE]: [
@@ -12,6 +14,8 @@ export const REPLACING_INPUTS: Record<string, string[]> = {
     ],
     [VOLUME]: ["availabilityZone", "encrypted", "kmsKeyId", "snapshotId", "outpostArn"],
     [ATTACHMENT]: ["deviceName", "instanceId", "volumeId"],
+    // pulumi-kubernetes replaces a PersistentVolume when its name or volume source changes.
+    [PERSISTENT_VOLUME]: ["metadata.name", "spec.local"],
 };
 
 export function at(obj: Record<string, any>, path: string): unknown {

@@ -5,7 +5,8 @@
 import { strict as assert } from "assert";
 import { INSTANCE_FAMILIES } from "../../components/cluster/aws/catalogue";
 import { USER_DATA_LIMIT_BYTES } from "../../components/cluster/aws/bootstrap";
-import { STATEFUL_ROLES } from "../../components/cluster/aws/component";
+import { NO_PROVISIONER } from "../../components/cluster/aws/addons";
+import { dataDeviceName, STATEFUL_ROLES } from "../../components/cluster/aws/component";
 import { gbToGiB } from "../../components/cluster/aws/inventory";
 import { INTERNET_V4, INTERNET_V6, publicPorts } from "../../components/cluster/aws/security";
 import { CHARTS } from "../../components/cluster/aws/versions";
@@ -14,7 +15,7 @@ import { RESOURCE_POLICIES } from "../../policy/policies";
 import { NODE_ROLES, type NodeRole, type Plan } from "../../sizing/types";
 import { options, planFor, TIERS } from "./aws-fixtures";
 import { runAwsCluster, type Registered, type Run } from "./aws-mock-run";
-import { at, ATTACHMENT, INSTANCE, REPLACING_INPUTS, VOLUME } from "./aws-replacement";
+import { at, ATTACHMENT, INSTANCE, PERSISTENT_VOLUME, REPLACING_INPUTS, VOLUME } from "./aws-replacement";
 
 
 const roleOf = (r: Registered) => NODE_ROLES.find((role) => ROLE_VALUES[role] === r.inputs.tags?.[ROLE_LABEL]) as NodeRole;
@@ -34,27 +35,66 @@ describe("aws node pools: AwsCluster under mocks", function () {
         describe(`${ccu} CCU`, () => {
             const get = () => runs.get(ccu) as { plan: Plan; run: Run };
 
-            it("registers the plan's servers per role, each with a data volume attached in its own zone", () => {
+            it("registers the plan's servers per role, each with its data volumes (one per MinIO drive on storage servers) attached in its own zone", () => {
                 const { plan, run } = get();
                 const instances = run.resources.filter((r) => r.type === INSTANCE);
                 assert.equal(instances.length, plan.totals.servers);
                 for (const role of NODE_ROLES) assert.equal(instances.filter((i) => roleOf(i) === role).length, plan.nodePools[role].count, role);
                 const volumes = new Map(run.resources.filter((r) => r.type === VOLUME).map((v) => [v.name, v]));
                 const attachments = run.resources.filter((r) => r.type === ATTACHMENT);
-                assert.equal(attachments.length, instances.length);
+                const perServer = (role: NodeRole) => (role === "storage" ? plan.objectStore.drivesPerServer : 1);
+                const expected = NODE_ROLES.reduce((n, role) => n + plan.nodePools[role].count * perServer(role), 0);
+                assert.equal(volumes.size, expected);
+                assert.equal(attachments.length, expected);
                 for (const inst of instances) {
                     const role = roleOf(inst);
                     const pool = plan.nodePools[role];
-                    const vol = volumes.get(`${inst.name}-data`);
-                    assert.ok(vol, `${inst.name} has no data volume`);
-                    assert.equal(vol.inputs.type, { ssd: "gp3", nvme: "io2", hdd: "st1" }[pool.diskType]);
-                    assert.equal(vol.inputs.size, Math.max(gbToGiB(pool.diskGB), pool.diskType === "hdd" ? 125 : 1));
-                    assert.equal(vol.inputs.encrypted, true);
-                    const zone = zoneOfSubnet(inst.inputs.subnetId);
-                    assert.equal(vol.inputs.availabilityZone, options().availabilityZones[zone], `${inst.name} volume zone`);
-                    const att = attachments.find((x) => x.name === `${inst.name}-data`);
-                    assert.equal(att?.inputs.instanceId, `${inst.name}-id`);
-                    assert.match(String(att?.inputs.volumeId), /^vol-[0-9a-f]{17}$/);
+                    const perDiskGB = role === "storage" ? plan.objectStore.driveGB : pool.diskGB;
+                    for (let k = 0; k < perServer(role); k++) {
+                        const vol = volumes.get(`${inst.name}-data-${k}`);
+                        assert.ok(vol, `${inst.name} has no data volume ${k}`);
+                        assert.equal(vol.inputs.type, { ssd: "gp3", nvme: "io2", hdd: "st1" }[pool.diskType]);
+                        assert.equal(vol.inputs.size, Math.max(gbToGiB(perDiskGB), pool.diskType === "hdd" ? 125 : 1));
+                        assert.equal(vol.inputs.encrypted, true);
+                        const zone = zoneOfSubnet(inst.inputs.subnetId);
+                        assert.equal(vol.inputs.availabilityZone, options().availabilityZones[zone], `${inst.name} volume zone`);
+                        const att = attachments.find((x) => x.name === `${inst.name}-data-${k}`);
+                        assert.equal(att?.inputs.instanceId, `${inst.name}-id`);
+                        assert.equal(att?.inputs.deviceName, dataDeviceName(k));
+                        assert.match(String(att?.inputs.volumeId), /^vol-[0-9a-f]{17}$/);
+                        // The bootstrap mounts exactly this volume at disk-<k>.
+                        const mount = role === "controlPlane" ? "/var/lib/etcd" : `/var/lib/matrix-scale/data/disk-${k}`;
+                        assert.ok(inst.inputs.userData.includes(`Block_Store_${String(att?.inputs.volumeId).replace("-", "")}=${mount}`), `${inst.name} does not mount volume ${k} at ${mount}`);
+                    }
+                }
+            });
+
+            it("offers every database and storage disk as a local PersistentVolume pinned to its server, sized like the volume", () => {
+                const { plan, run } = get();
+                const pvs = new Map(run.resources.filter((r) => r.type === PERSISTENT_VOLUME).map((r) => [r.inputs.metadata.name as string, r]));
+                const servers = run.resources.filter((r) => r.type === INSTANCE && STATEFUL_ROLES.includes(roleOf(r)));
+                assert.equal(pvs.size, plan.nodePools.database.count + plan.nodePools.storage.count * plan.objectStore.drivesPerServer);
+                for (const inst of servers) {
+                    const role = roleOf(inst);
+                    const server = inst.inputs.tags[SERVER_LABEL] as string;
+                    const disks = role === "storage" ? plan.objectStore.drivesPerServer : 1;
+                    for (let k = 0; k < disks; k++) {
+                        const pv = pvs.get(`${server}-disk-${k}`);
+                        assert.ok(pv, `no PersistentVolume ${server}-disk-${k}`);
+                        assert.equal(pv.name, `cluster-pv-${server}-disk-${k}`);
+                        const vol = run.resources.find((r) => r.type === VOLUME && r.name === `${inst.name}-data-${k}`) as Registered;
+                        assert.deepEqual(pv.inputs.spec.capacity, { storage: `${vol.inputs.size}Gi` });
+                        assert.equal(pv.inputs.spec.storageClassName, role === "database" ? DEFAULT_STORAGE_CLASSES.nvme : DEFAULT_STORAGE_CLASSES.hdd);
+                        assert.equal(pv.inputs.spec.persistentVolumeReclaimPolicy, "Retain");
+                        assert.deepEqual(pv.inputs.spec.accessModes, ["ReadWriteOnce"]);
+                        assert.deepEqual(pv.inputs.spec.local, { path: `/var/lib/matrix-scale/data/disk-${k}` });
+                        assert.deepEqual(pv.inputs.spec.nodeAffinity, {
+                            required: { nodeSelectorTerms: [{ matchExpressions: [{ key: SERVER_LABEL, operator: "In", values: [server] }] }] },
+                        });
+                        assert.equal(pv.opts.retainOnDelete, true, pv.name);
+                        // The server's node is labelled with exactly this value at join (node-labels).
+                        assert.ok(inst.inputs.userData.includes(`export SERVER_NAME='${server}'`), inst.name);
+                    }
                 }
             });
 
@@ -123,7 +163,8 @@ describe("aws node pools: AwsCluster under mocks", function () {
                     list.forEach((inst, i) => {
                         assert.equal(inst.opts.protect, true, inst.name);
                         assert.deepEqual(inst.opts.dependsOn, i === 0 ? [] : [list[i - 1].name], inst.name);
-                        assert.equal(run.resources.find((r) => r.name === `${inst.name}-data`)?.opts.protect, true);
+                        const vols = run.resources.filter((r) => r.type === VOLUME && r.name.startsWith(`${inst.name}-data-`));
+                        assert.ok(vols.length >= 1 && vols.every((v) => v.opts.protect === true), `${inst.name} volumes unprotected`);
                     });
                 }
                 const ssm = run.resources.filter((r) => r.type === "aws:ssm/parameter:Parameter");
@@ -140,10 +181,22 @@ describe("aws node pools: AwsCluster under mocks", function () {
                 );
                 const classes = run.resources.filter((r) => r.type === "kubernetes:storage.k8s.io/v1:StorageClass");
                 assert.deepEqual(classes.map((c) => c.inputs.metadata.name).sort(), Object.values(DEFAULT_STORAGE_CLASSES).sort());
+                const byName = new Map(classes.map((c) => [c.inputs.metadata.name as string, c]));
+                // ssd is dynamically provisioned gp3; nvme and hdd are the servers' own disks.
+                const ssd = byName.get(DEFAULT_STORAGE_CLASSES.ssd) as Registered;
+                assert.equal(ssd.inputs.provisioner, "ebs.csi.aws.com");
+                assert.equal(ssd.inputs.parameters.type, "gp3");
+                assert.equal(ssd.inputs.allowVolumeExpansion, true);
+                for (const local of [DEFAULT_STORAGE_CLASSES.nvme, DEFAULT_STORAGE_CLASSES.hdd]) {
+                    const c = byName.get(local) as Registered;
+                    assert.equal(c.inputs.provisioner, NO_PROVISIONER);
+                    assert.equal(NO_PROVISIONER, "kubernetes.io/no-provisioner");
+                    assert.equal(c.inputs.parameters, undefined);
+                    assert.equal(c.inputs.allowVolumeExpansion, false, `${local}: local volumes cannot grow through the claim`);
+                }
                 for (const c of classes) {
-                    assert.equal(c.inputs.provisioner, "ebs.csi.aws.com");
                     assert.equal(c.inputs.volumeBindingMode, "WaitForFirstConsumer");
-                    assert.equal(c.inputs.allowVolumeExpansion, true);
+                    assert.equal(c.inputs.reclaimPolicy, "Retain");
                 }
             });
         });
@@ -164,7 +217,8 @@ describe("aws node pools: AwsCluster under mocks", function () {
                             // Only a smaller tier drops servers; stateful ones are protected, so
                             // `pulumi up` stops instead of deleting them (see README, decommissioning).
                             assert.ok(b < a, `${old.name} vanished on the way up`);
-                            if (stateful && old.type !== ATTACHMENT) assert.equal(old.opts.protect, true, old.name);
+                            if (stateful && old.type !== ATTACHMENT && old.type !== PERSISTENT_VOLUME) assert.equal(old.opts.protect, true, old.name);
+                            if (old.type === PERSISTENT_VOLUME) assert.equal(old.opts.retainOnDelete, true, old.name);
                             continue;
                         }
                         for (const key of REPLACING_INPUTS[old.type]) {
@@ -174,6 +228,12 @@ describe("aws node pools: AwsCluster under mocks", function () {
                             assert.equal(String(next.inputs.instanceType).split(".")[0], String(old.inputs.instanceType).split(".")[0], `${old.name} changes family`);
                         }
                         if (old.type === VOLUME && stateful && b > a) assert.ok(next.inputs.size >= old.inputs.size, `${old.name} shrinks`);
+                        if (old.type === PERSISTENT_VOLUME && b > a) {
+                            assert.ok(parseInt(next.inputs.spec.capacity.storage) >= parseInt(old.inputs.spec.capacity.storage), `${old.name} shrinks`);
+                            // nodeAffinity is immutable in the API: it must never change.
+                            assert.deepEqual(next.inputs.spec.nodeAffinity, old.inputs.spec.nodeAffinity, old.name);
+                            assert.equal(next.inputs.spec.storageClassName, old.inputs.spec.storageClassName, old.name);
+                        }
                     }
                 });
             }

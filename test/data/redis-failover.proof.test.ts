@@ -105,12 +105,27 @@ describe("Redis HA group in real redis-server, redis-sentinel and HAProxy", func
         assert.ok(sentinelsReady, "sentinels did not discover 2 replicas and 2 peers");
 
         // Acknowledged writes: each batch waits until both replicas have it.
-        const conn = await RespConnection.connect(hp!);
-        assert.equal(await conn.command(["AUTH", PASSWORD]), "OK");
+        // WAIT covers the writes of its own connection: a connection dropped on the way (a health check
+        // delayed on a loaded machine) means writing the whole batch again on a new one, a bounded number of times.
         const KEYS = 200;
-        for (let i = 0; i < KEYS; i++) assert.equal(await conn.command(["SET", `acked:${i}`, `v${i}`]), "OK");
-        const acks = await conn.command(["WAIT", 2, 5000]);
-        conn.close();
+        const writeAcked = async (): Promise<unknown> => {
+            const conn = await RespConnection.connect(hp!);
+            try {
+                assert.equal(await conn.command(["AUTH", PASSWORD]), "OK");
+                for (let i = 0; i < KEYS; i++) assert.equal(await conn.command(["SET", `acked:${i}`, `v${i}`]), "OK");
+                return await conn.command(["WAIT", 2, 5000]);
+            } finally {
+                conn.close();
+            }
+        };
+        let acks: unknown;
+        for (let attempt = 1; attempt <= 3 && acks !== 2; attempt++) {
+            try {
+                acks = await writeAcked();
+            } catch (e) {
+                if (attempt === 3) throw e;
+            }
+        }
         assert.equal(acks, 2, "both replicas acknowledged the writes before the kill");
 
         const killedAt = Date.now();
@@ -132,15 +147,23 @@ describe("Redis HA group in real redis-server, redis-sentinel and HAProxy", func
         );
         assert.ok(failoverMs < downAfterMs + failoverTimeoutMs, `failover took ${failoverMs} ms`);
 
-        const info = await viaProxy(["INFO", "replication"]);
-        assert.match(String(info), /role:master/);
+        // After the measured recovery, a loaded machine can still delay one health check and make HAProxy
+        // drop a connection for a moment: read back with bounded retries, so the check is about data, not timing.
+        const settled = async (args: (string | number)[], expect: (v: unknown) => boolean) => {
+            let last: unknown;
+            const ok = await until(async () => expect((last = await viaProxy(args))), 10000, 100);
+            return { ok, last };
+        };
+        const info = await settled(["INFO", "replication"], (v) => /role:master/.test(String(v)));
+        assert.ok(info.ok, `endpoint does not reach a master after failover: ${String(info.last)}`);
         const newMaster = await oneShot(sentinelPorts[0]!, PASSWORD, ["SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER]);
         assert.ok(Array.isArray(newMaster) && Number(newMaster[1]) !== redisPorts[0], `master moved away from ${redisPorts[0]}: ${JSON.stringify(newMaster)}`);
         // In the in-cluster mode Sentinel hands out names, not addresses (pods change IP when rescheduled).
         assert.equal(newMaster[0], host);
 
         for (let i = 0; i < KEYS; i++) {
-            assert.equal(await viaProxy(["GET", `acked:${i}`]), `v${i}`, `acked:${i} lost in failover`);
+            const got = await settled(["GET", `acked:${i}`], (v) => v === `v${i}`);
+            assert.ok(got.ok, `acked:${i} lost in failover (read ${String(got.last)})`);
         }
         // And the endpoint refuses a client without the password: auth is really on.
         const c = await RespConnection.connect(hp!);

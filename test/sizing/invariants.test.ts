@@ -63,6 +63,9 @@ function checkInvariants(plan: Plan): void {
         plan.callsColocated ? Math.max(plan.livekit.instances, plan.coturn.instances) : plan.livekit.instances + plan.coturn.instances,
     );
     assert.strictEqual(plan.nodePools.controlPlane.count, 3);
+    // A pod alone on its server still leaves room for the kubelet, the OS and daemon sets.
+    assert.ok(plan.postgres.pod.cpu > 0 && plan.postgres.pod.cpu <= plan.nodePools.database.vcpu - 0.5);
+    assert.ok(plan.postgres.pod.memoryGiB > 0 && plan.postgres.pod.memoryGiB <= plan.nodePools.database.memoryGiB - 2);
     // The connection budget over every process that runs, at planned and at HPA-maximum replicas.
     const c = plan.postgres.connections;
     let total = plan.synapse.main.cpMax;

@@ -2,7 +2,6 @@
 // read them directly, the component hands them to helm.v3.Release.
 import { DEFAULT_STORAGE_CLASSES } from "../../contracts";
 import type { DiskType } from "../../../sizing/types";
-import type { AwsClusterOptions } from "./options";
 import { CHARTS } from "./versions";
 
 const CONTROL_PLANE_SELECTOR = { "node-role.kubernetes.io/control-plane": "" };
@@ -76,27 +75,33 @@ export function metricsServerValues(): Record<string, unknown> {
 export interface StorageClassSpec {
     readonly name: string;
     readonly diskType: DiskType;
-    readonly parameters: Record<string, string>;
+    readonly provisioner: string;
+    readonly parameters?: Record<string, string>;
+    readonly allowVolumeExpansion: boolean;
 }
 
+/** Kubernetes' marker for classes whose volumes are created by hand (local PersistentVolumes). */
+export const NO_PROVISIONER = "kubernetes.io/no-provisioner";
+
 /**
- * One class per disk type, named by the contract. Retain: a deleted claim
- * never deletes the data; WaitForFirstConsumer: the volume is created in the
- * zone of the server its pod lands on.
+ * One class per disk type, named by the contract. ssd is dynamically
+ * provisioned gp3 (Redis, monitoring...). nvme and hdd are the database and
+ * storage servers' own disks, offered as local PersistentVolumes by the
+ * program: no provisioner, and no expansion through the claim (the EBS volume
+ * and its filesystem grow in place instead). All: Retain, so a deleted claim
+ * never deletes data; WaitForFirstConsumer, so a claim binds where its pod
+ * can run (in the right zone, or on the server that holds the local volume).
  */
-export function storageClassSpecs(opts: Pick<AwsClusterOptions, "databaseVolume">): StorageClassSpec[] {
-    const common = { "csi.storage.k8s.io/fstype": "xfs", encrypted: "true" };
-    const db = opts.databaseVolume;
+export function storageClassSpecs(): StorageClassSpec[] {
     return [
-        { name: DEFAULT_STORAGE_CLASSES.ssd, diskType: "ssd", parameters: { ...common, type: "gp3" } },
         {
-            name: DEFAULT_STORAGE_CLASSES.nvme,
-            diskType: "nvme",
-            parameters:
-                db.type === "gp3"
-                    ? { ...common, type: "gp3", iops: String(db.iops), throughput: String(db.throughputMiBps) }
-                    : { ...common, type: "io2", iops: String(db.iops) },
+            name: DEFAULT_STORAGE_CLASSES.ssd,
+            diskType: "ssd",
+            provisioner: "ebs.csi.aws.com",
+            parameters: { "csi.storage.k8s.io/fstype": "xfs", encrypted: "true", type: "gp3" },
+            allowVolumeExpansion: true,
         },
-        { name: DEFAULT_STORAGE_CLASSES.hdd, diskType: "hdd", parameters: { ...common, type: "st1" } },
+        { name: DEFAULT_STORAGE_CLASSES.nvme, diskType: "nvme", provisioner: NO_PROVISIONER, allowVolumeExpansion: false },
+        { name: DEFAULT_STORAGE_CLASSES.hdd, diskType: "hdd", provisioner: NO_PROVISIONER, allowVolumeExpansion: false },
     ];
 }

@@ -42,24 +42,51 @@ export interface BootstrapInput {
     readonly caCertHash: string;
     readonly podCidr: string;
     readonly serviceCidr: string;
-    /** The data disk: an EBS volume id, "instance-store", or undefined for none. */
-    readonly dataDisk?: { readonly ebsVolumeId: string } | "instance-store";
+    /** The data disks: EBS volume ids in disk order (k = 0..n-1), "instance-store", or undefined for none. */
+    readonly dataDisks?: { readonly ebsVolumeIds: readonly string[] } | "instance-store";
 }
 
-/** Where each role's data disk is mounted: etcd's data on control-plane servers, a neutral path elsewhere. */
-export function dataMountFor(role: NodeRole): string {
-    return role === "controlPlane" ? "/var/lib/etcd" : "/var/lib/matrix-scale/data";
+/** Parent of the data disks' mount points on every server but the control plane. */
+export const DATA_ROOT = "/var/lib/matrix-scale/data";
+
+/**
+ * Where data disk k of a role is mounted: etcd's data on control-plane
+ * servers (one disk), `${DATA_ROOT}/disk-<k>` elsewhere. The local
+ * PersistentVolumes of database and storage servers point at these paths.
+ */
+export function dataMountPath(role: NodeRole, k: number): string {
+    if (!Number.isInteger(k) || k < 0) throw new Error(`disk index must be a non-negative integer, got ${k}`);
+    if (role === "controlPlane") {
+        if (k !== 0) throw new Error("control-plane servers have one data disk (etcd)");
+        return "/var/lib/etcd";
+    }
+    return `${DATA_ROOT}/disk-${k}`;
 }
 
 /**
- * The device path(s) of the data disk. On Nitro, EBS volumes are NVMe devices
- * whose serial is the volume id without its dash; udev links them by id.
+ * The device path pattern of each data disk, in disk order. On Nitro, EBS
+ * volumes are NVMe devices whose serial is the volume id without its dash;
+ * udev links them by id, so disk k is found whatever name the kernel gave it.
  */
-export function dataDevicePattern(disk: BootstrapInput["dataDisk"]): string {
-    if (disk === undefined) return "";
-    if (disk === "instance-store") return "/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_*";
-    if (disk.ebsVolumeId === "") throw new Error("empty EBS volume id");
-    return `/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${disk.ebsVolumeId.replace("-", "")}`;
+export function dataDevicePatterns(disks: BootstrapInput["dataDisks"]): string[] {
+    if (disks === undefined) return [];
+    if (disks === "instance-store") return ["/dev/disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_*"];
+    return disks.ebsVolumeIds.map((id) => {
+        // DATA_DISKS splits on spaces and '='; an EBS id ("vol-0abc...") has neither.
+        if (!/^[A-Za-z0-9-]+$/.test(id)) throw new Error(`not an EBS volume id: "${id}"`);
+        return `/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${id.replace("-", "")}`;
+    });
+}
+
+/**
+ * DATA_DISKS for node.env: space-separated `<device pattern>=<mount point>`,
+ * disk k at position k. Neither part can hold a space or '=' (volume ids and
+ * the fixed paths above), which the scripts rely on to split them.
+ */
+export function dataDisksEnv(role: NodeRole, disks: BootstrapInput["dataDisks"]): string {
+    return dataDevicePatterns(disks)
+        .map((pattern, k) => `${pattern}=${dataMountPath(role, k)}`)
+        .join(" ");
 }
 
 /** Single-quotes a value for a POSIX shell. */
@@ -90,15 +117,13 @@ export function nodeEnv(input: BootstrapInput): string {
         ["KUBERNETES_MINOR", KUBERNETES_MINOR],
         ["KUBERNETES_APT_VERSION", KUBERNETES_APT_VERSION],
         ["CONTAINERD_APT_VERSION", CONTAINERD_APT_VERSION],
-        ["DATA_DEVICE", dataDevicePattern(input.dataDisk)],
-        ["DATA_MOUNT", dataMountFor(input.role)],
+        ["DATA_DISKS", dataDisksEnv(input.role, input.dataDisks)],
     ];
     return ["# Written by matrix-scale at first boot; no secrets.", ...vars.map(([k, v]) => `export ${k}=${shellQuote(v)}`)].join("\n") + "\n";
 }
 
 const GROW_SERVICE = `[Unit]
-Description=Grow the matrix-scale data filesystem after its volume was enlarged
-ConditionPathIsMountPoint=DATA_MOUNT
+Description=Grow the matrix-scale data filesystems after their volumes were enlarged
 
 [Service]
 Type=oneshot
@@ -106,7 +131,7 @@ ExecStart=${SCRIPTS.grow.path}
 `;
 
 const GROW_TIMER = `[Unit]
-Description=Check every 10 minutes whether the data volume grew
+Description=Check every 10 minutes whether a data volume grew
 
 [Timer]
 OnBootSec=5min
@@ -139,7 +164,7 @@ export function cloudConfig(input: BootstrapInput): Record<string, unknown> {
                 path: "/etc/systemd/system/matrix-data-grow.service",
                 permissions: "0644",
                 owner: "root:root",
-                content: GROW_SERVICE.replace("DATA_MOUNT", dataMountFor(input.role)),
+                content: GROW_SERVICE,
             },
             { path: "/etc/systemd/system/matrix-data-grow.timer", permissions: "0644", owner: "root:root", content: GROW_TIMER },
         ],

@@ -11,6 +11,7 @@ import { ciliumValues, cloudControllerValues, ebsCsiValues, metricsServerValues,
 import { caCertHashFromPublicKeyPem, userData } from "./bootstrap";
 import { assumeRolePolicy, bootstrapReadPolicy, cloudControllerPolicy, EBS_CSI_POLICY_ARN, SSM_CORE_POLICY_ARN } from "./iam";
 import { buildInventory, type Inventory, type ServerSpec } from "./inventory";
+import { localVolumeSpecs, persistentVolumeBody } from "./local-volumes";
 import { adminKubeconfig } from "./kubeconfig";
 import { clusterTag, createNetwork } from "./network";
 import type { AwsClusterOptions } from "./options";
@@ -26,6 +27,12 @@ import { CHARTS, DEBIAN_AMI_NAME, DEBIAN_AMI_OWNER } from "./versions";
  */
 export function metadataHopLimit(role: NodeRole): number {
     return role === "controlPlane" ? 2 : 1;
+}
+
+/** Attachment device of data disk k: /dev/sdf, /dev/sdg, ... (the bootstrap finds disks by volume id, not by this name). */
+export function dataDeviceName(k: number): string {
+    if (!Number.isInteger(k) || k < 0 || k > 10) throw new Error(`data disk index ${k} outside /dev/sdf../dev/sdp`);
+    return `/dev/sd${String.fromCharCode("f".charCodeAt(0) + k)}`;
 }
 
 /** Roles whose servers and volumes hold data that a replacement would lose. */
@@ -49,7 +56,7 @@ export class AwsCluster extends pulumi.ComponentResource {
 
     constructor(name: string, args: AwsClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         // Built before anything is registered: an impossible inventory fails here.
-        const inventory = buildInventory(args.plan.nodePools, args.options);
+        const inventory = buildInventory(args.plan, args.options);
         super("matrix:cluster:AwsCluster", name, {}, opts);
         this.inventory = inventory;
         for (const w of inventory.warnings) pulumi.log.warn(w, this);
@@ -110,27 +117,29 @@ export class AwsCluster extends pulumi.ComponentResource {
         const previousOfRole: Partial<Record<NodeRole, pulumi.Resource>> = {};
         for (const server of inventory.servers) {
             const stateful = STATEFUL_ROLES.includes(server.role);
-            const volume = server.dataVolume
-                ? new aws.ebs.Volume(
-                      `${name}-${server.name}-data`,
-                      {
-                          availabilityZone: server.zone,
-                          size: server.dataVolume.sizeGiB,
-                          type: server.dataVolume.type,
-                          iops: server.dataVolume.iops,
-                          throughput: server.dataVolume.throughputMiBps,
-                          encrypted: true,
-                          finalSnapshot: stateful,
-                          tags: { Name: `${clusterName}-${server.name}-data`, [SERVER_LABEL]: server.name, ...clusterTag(clusterName) },
-                      },
-                      // A stateful volume is never deleted by a `pulumi up`: shrinking a role fails loudly instead.
-                      { ...ro, protect: stateful },
-                  )
-                : undefined;
+            // Volume k of a server is named by (server, k) only, so a tier change never renames or moves it.
+            const volumes = server.dataVolumes.map(
+                (v) =>
+                    new aws.ebs.Volume(
+                        `${name}-${server.name}-data-${v.index}`,
+                        {
+                            availabilityZone: server.zone,
+                            size: v.sizeGiB,
+                            type: v.type,
+                            iops: v.iops,
+                            throughput: v.throughputMiBps,
+                            encrypted: true,
+                            finalSnapshot: stateful,
+                            tags: { Name: `${clusterName}-${server.name}-data-${v.index}`, [SERVER_LABEL]: server.name, ...clusterTag(clusterName) },
+                        },
+                        // A stateful volume is never deleted by a `pulumi up`: shrinking a role fails loudly instead.
+                        { ...ro, protect: stateful },
+                    ),
+            );
             const subnets = server.subnet === "public" ? net.publicSubnets : net.privateSubnets;
             const ud = pulumi
-                .all([apiLb.dnsName, caCertHash, volume ? volume.id : pulumi.output("")])
-                .apply(([apiEndpoint, hash, volumeId]) =>
+                .all([apiLb.dnsName, caCertHash, pulumi.all(volumes.map((v) => v.id))])
+                .apply(([apiEndpoint, hash, volumeIds]) =>
                     userData({
                         clusterName,
                         role: server.role,
@@ -142,7 +151,7 @@ export class AwsCluster extends pulumi.ComponentResource {
                         caCertHash: hash,
                         podCidr: o.podCidr,
                         serviceCidr: o.serviceCidr,
-                        dataDisk: server.instanceStoreData ? "instance-store" : volume ? { ebsVolumeId: volumeId } : undefined,
+                        dataDisks: server.instanceStoreData ? "instance-store" : volumeIds.length > 0 ? { ebsVolumeIds: volumeIds } : undefined,
                     }),
                 );
             const instance = new aws.ec2.Instance(
@@ -172,13 +181,13 @@ export class AwsCluster extends pulumi.ComponentResource {
                 },
             );
             if (stateful) previousOfRole[server.role] = instance;
-            if (volume) {
+            volumes.forEach((volume, k) => {
                 new aws.ec2.VolumeAttachment(
-                    `${name}-${server.name}-data`,
-                    { deviceName: "/dev/sdf", volumeId: volume.id, instanceId: instance.id, stopInstanceBeforeDetaching: true },
+                    `${name}-${server.name}-data-${k}`,
+                    { deviceName: dataDeviceName(k), volumeId: volume.id, instanceId: instance.id, stopInstanceBeforeDetaching: true },
                     ro,
                 );
-            }
+            });
             this.attachTargets(name, server, instance, apiTg, edgeTgs, ro);
             if (server.role === "calls") {
                 const eip = new aws.ec2.Eip(`${name}-${server.name}`, { domain: "vpc", tags: { Name: `${clusterName}-${server.name}` } }, ro);
@@ -196,7 +205,8 @@ export class AwsCluster extends pulumi.ComponentResource {
         );
         this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: this.kubeconfig, enableServerSideApply: true }, { parent: this });
         this.storageClasses = DEFAULT_STORAGE_CLASSES;
-        this.addons(name, { clusterName, region: o.region, apiEndpoint: apiLb.dnsName, podCidr: o.podCidr }, o);
+        const classes = this.addons(name, { clusterName, region: o.region, apiEndpoint: apiLb.dnsName, podCidr: o.podCidr });
+        this.localVolumes(name, args.plan, classes);
 
         this.registerOutputs({ kubeconfig: this.kubeconfig, apiEndpoint: this.apiEndpoint, edgeHostname: this.edgeHostname, servers: inventory.servers.length });
     }
@@ -239,7 +249,7 @@ export class AwsCluster extends pulumi.ComponentResource {
         }
     }
 
-    private addons(name: string, input: { clusterName: string; region: string; apiEndpoint: pulumi.Output<string>; podCidr: string }, o: AwsClusterOptions): void {
+    private addons(name: string, input: { clusterName: string; region: string; apiEndpoint: pulumi.Output<string>; podCidr: string }): k8s.storage.v1.StorageClass[] {
         const ko: pulumi.CustomResourceOptions = { parent: this, provider: this.provider };
         const release = (id: string, chart: { repo: string; chart: string; version: string }, values: pulumi.Input<Record<string, unknown>>, deps: pulumi.Resource[] = []) =>
             new k8s.helm.v3.Release(
@@ -251,19 +261,36 @@ export class AwsCluster extends pulumi.ComponentResource {
         const ccm = release("aws-cloud-controller-manager", CHARTS.awsCloudController, cloudControllerValues({ ...input, apiEndpoint: "" }), [cilium]);
         const csi = release("aws-ebs-csi-driver", CHARTS.ebsCsi, ebsCsiValues({ ...input, apiEndpoint: "" }), [ccm]);
         release("metrics-server", CHARTS.metricsServer, metricsServerValues(), [ccm]);
-        for (const sc of storageClassSpecs(o)) {
-            new k8s.storage.v1.StorageClass(
-                `${name}-sc-${sc.diskType}`,
-                {
-                    metadata: { name: sc.name },
-                    provisioner: "ebs.csi.aws.com",
-                    parameters: sc.parameters,
-                    reclaimPolicy: "Retain",
-                    volumeBindingMode: "WaitForFirstConsumer",
-                    allowVolumeExpansion: true,
-                },
-                { ...ko, dependsOn: [csi] },
-            );
+        return storageClassSpecs().map(
+            (sc) =>
+                new k8s.storage.v1.StorageClass(
+                    `${name}-sc-${sc.diskType}`,
+                    {
+                        metadata: { name: sc.name },
+                        provisioner: sc.provisioner,
+                        parameters: sc.parameters,
+                        reclaimPolicy: "Retain",
+                        volumeBindingMode: "WaitForFirstConsumer",
+                        allowVolumeExpansion: sc.allowVolumeExpansion,
+                    },
+                    { ...ko, dependsOn: [csi] },
+                ),
+        );
+    }
+
+    /**
+     * One local PersistentVolume per data disk of the database and storage
+     * servers. retainOnDelete: a role shrinking (or a stack being destroyed)
+     * never deletes a volume object that may still be bound to a claim.
+     */
+    private localVolumes(name: string, plan: Plan, classes: k8s.storage.v1.StorageClass[]): void {
+        for (const pv of localVolumeSpecs(this.inventory, plan)) {
+            new k8s.core.v1.PersistentVolume(`${name}-pv-${pv.name}`, persistentVolumeBody(pv), {
+                parent: this,
+                provider: this.provider,
+                retainOnDelete: true,
+                dependsOn: classes,
+            });
         }
     }
 }

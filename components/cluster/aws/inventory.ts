@@ -2,7 +2,7 @@
 // wiring needs (name, zone, instance type, data volume). Pure: computed from
 // the plan's node pools and the validated options, tested for every tier.
 import { TAINTED_ROLES, ROLE_VALUES } from "../../contracts";
-import { NODE_ROLES, type DiskType, type NodePool, type NodeRole } from "../../../sizing/types";
+import { NODE_ROLES, type DiskType, type NodePool, type NodeRole, type Plan } from "../../../sizing/types";
 import { lookupInstanceType, smallestFitting, type InstanceChoice } from "./catalogue";
 import type { AwsClusterOptions } from "./options";
 import { zoneIndex } from "./zones";
@@ -10,6 +10,8 @@ import { zoneIndex } from "./zones";
 export type EbsVolumeType = "gp3" | "io2" | "st1";
 
 export interface DataVolumeSpec {
+    /** Position k on the server: attached as the k-th data device, mounted at .../disk-<k>; part of the volume's name. */
+    readonly index: number;
     readonly type: EbsVolumeType;
     readonly sizeGiB: number;
     /** Decimal GB the plan asked for, kept for the report. */
@@ -28,8 +30,12 @@ export interface ServerSpec {
     /** Call servers need public addresses for TURN/WebRTC; everything else stays private. */
     readonly subnet: "private" | "public";
     readonly instance: InstanceChoice;
-    /** Separate EBS volume carrying the plan's disk; absent when the data lives on instance-store NVMe. */
-    readonly dataVolume?: DataVolumeSpec;
+    /**
+     * Separate EBS volumes carrying the plan's disk: one per server, except
+     * storage servers, which carry one per MinIO drive so losing a server loses
+     * exactly its own drives. Empty when the data lives on instance-store NVMe.
+     */
+    readonly dataVolumes: readonly DataVolumeSpec[];
     readonly instanceStoreData: boolean;
     readonly tainted: boolean;
 }
@@ -49,25 +55,43 @@ export const ST1_MIN_GIB = 125;
 /** Per-GiB IOPS ceilings (AWS EBS limits): io2 Block Express 1000, gp3 500. */
 const MAX_IOPS_PER_GIB: Record<"io2" | "gp3", number> = { io2: 1000, gp3: 500 };
 
-export function dataVolumeFor(role: NodeRole, diskType: DiskType, planGB: number, opts: AwsClusterOptions): DataVolumeSpec {
+export function dataVolumeFor(role: NodeRole, diskType: DiskType, planGB: number, opts: AwsClusterOptions, index = 0): DataVolumeSpec {
     const sizeGiB = gbToGiB(planGB);
     switch (diskType) {
         case "ssd":
-            return { type: "gp3", sizeGiB, planGB };
+            return { index, type: "gp3", sizeGiB, planGB };
         case "hdd":
-            return { type: "st1", sizeGiB: Math.max(ST1_MIN_GIB, sizeGiB), planGB };
+            return { index, type: "st1", sizeGiB: Math.max(ST1_MIN_GIB, sizeGiB), planGB };
         case "nvme": {
             const { type, iops, throughputMiBps } = opts.databaseVolume;
             // Small volumes cap IOPS per GiB; cap instead of failing so the
             // configured figure is a target, met once the plan's disk is big enough.
             const cappedIops = Math.min(iops, sizeGiB * MAX_IOPS_PER_GIB[type]);
             return type === "gp3"
-                ? { type, sizeGiB, planGB, iops: Math.max(3000, cappedIops), throughputMiBps: Math.min(throughputMiBps, Math.floor(cappedIops / 4)) }
-                : { type, sizeGiB, planGB, iops: cappedIops };
+                ? { index, type, sizeGiB, planGB, iops: Math.max(3000, cappedIops), throughputMiBps: Math.min(throughputMiBps, Math.floor(cappedIops / 4)) }
+                : { index, type, sizeGiB, planGB, iops: cappedIops };
         }
         default:
             throw new Error(`role ${role}: unknown disk type ${String(diskType)}`);
     }
+}
+
+/** What the inventory reads from the plan: the node pools, and the object store's drive layout. */
+export type InventoryPlan = Pick<Plan, "nodePools" | "objectStore">;
+
+/**
+ * A role's EBS data volumes per server. Storage servers get one volume per
+ * MinIO drive (plan.objectStore): MinIO's erasure sets assume a failed volume
+ * takes one drive, and a failed server takes only its own drives.
+ */
+export function dataVolumesFor(role: NodeRole, plan: InventoryPlan, opts: AwsClusterOptions, errors: string[]): DataVolumeSpec[] {
+    const pool = plan.nodePools[role];
+    if (role !== "storage") return [dataVolumeFor(role, pool.diskType, pool.diskGB, opts)];
+    const { drivesPerServer, driveGB } = plan.objectStore;
+    if (drivesPerServer * driveGB !== pool.diskGB) {
+        errors.push(`sizing plan: storage servers have ${pool.diskGB} GB of disk but ${drivesPerServer} MinIO drives of ${driveGB} GB each; the plan disagrees with itself`);
+    }
+    return Array.from({ length: drivesPerServer }, (_, k) => dataVolumeFor(role, pool.diskType, driveGB, opts, k));
 }
 
 function instanceFor(role: NodeRole, pool: NodePool, opts: AwsClusterOptions, errors: string[]): InstanceChoice | undefined {
@@ -100,9 +124,9 @@ function instanceFor(role: NodeRole, pool: NodePool, opts: AwsClusterOptions, er
  * inventory can be built. The program reports these as config errors before
  * registering anything.
  */
-export function inventoryProblems(pools: Readonly<Record<NodeRole, NodePool>>, opts: AwsClusterOptions): string[] {
+export function inventoryProblems(plan: InventoryPlan, opts: AwsClusterOptions): string[] {
     try {
-        buildInventory(pools, opts);
+        buildInventory(plan, opts);
         return [];
     } catch (e) {
         const problems = (e as { problems?: string[] }).problems;
@@ -115,7 +139,8 @@ export function inventoryProblems(pools: Readonly<Record<NodeRole, NodePool>>, o
  * Every server of the plan. Throws one error listing every problem so nothing
  * is registered for an inventory that cannot be built.
  */
-export function buildInventory(pools: Readonly<Record<NodeRole, NodePool>>, opts: AwsClusterOptions): Inventory {
+export function buildInventory(plan: InventoryPlan, opts: AwsClusterOptions): Inventory {
+    const pools = plan.nodePools;
     const errors: string[] = [];
     const warnings: string[] = [];
     const servers: ServerSpec[] = [];
@@ -136,6 +161,7 @@ export function buildInventory(pools: Readonly<Record<NodeRole, NodePool>>, opts
                     "a tier change that resizes database servers then rebuilds each replica from the others. Keep this off unless PostgreSQL replication and backups are trusted to carry the data.",
             );
         }
+        const volumes = instanceStoreData ? [] : dataVolumesFor(role, plan, opts, errors);
         for (let i = 0; i < pool.count; i++) {
             const z = zoneIndex(role, i, zones.length);
             servers.push({
@@ -146,7 +172,7 @@ export function buildInventory(pools: Readonly<Record<NodeRole, NodePool>>, opts
                 zone: zones[z],
                 subnet: role === "calls" ? "public" : "private",
                 instance,
-                dataVolume: instanceStoreData ? undefined : dataVolumeFor(role, pool.diskType, pool.diskGB, opts),
+                dataVolumes: volumes,
                 instanceStoreData,
                 tainted: TAINTED_ROLES.includes(role),
             });

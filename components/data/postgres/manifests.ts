@@ -67,10 +67,12 @@ export function clusterSpec(plan: Plan, i: PostgresInputs) {
             },
             bootstrap: { initdb: { ...INITDB, secret: { name: APP_SECRET } } },
             enableSuperuserAccess: false,
-            storage: { size: `${storageGB(plan, i.minStorageGB)}G`, storageClass: i.storageClass, resizeInUseVolumes: true },
+            // The nvme class is local volumes on the database servers' own disks (docs/cluster.md): they grow
+            // underneath the claim, and a claim on a class without expansion must never be patched larger.
+            storage: { size: `${storageGB(plan, i.minStorageGB)}G`, storageClass: i.storageClass, resizeInUseVolumes: false },
             resources: {
-                requests: { cpu: String(plan.postgres.cpu), memory: `${plan.postgres.memoryGiB}Gi` },
-                limits: { memory: `${plan.postgres.memoryGiB}Gi` },
+                requests: { cpu: String(plan.postgres.pod.cpu), memory: `${plan.postgres.pod.memoryGiB}Gi` },
+                limits: { memory: `${plan.postgres.pod.memoryGiB}Gi` },
             },
             affinity: {
                 nodeSelector: { [ROLE_LABEL]: db },

@@ -22,18 +22,16 @@ SYSCTL
     sysctl --system >/dev/null
 }
 
-# The data disk is a separate EBS volume (or local NVMe when opted in). Wait a
-# bounded time for it to appear, create a filesystem only if it has none (a
-# replacement server must never format a volume that carries data), mount it
-# by UUID.
+# Data disks are separate EBS volumes (or local NVMe when opted in), listed in
+# DATA_DISKS as "<device pattern>=<mount point>", disk k at position k. Each is
+# waited for a bounded time, given a filesystem only if a probe finds none (a
+# replacement server must never format a volume that carries data) and mounted
+# by UUID. Database and storage servers' local PersistentVolumes point at
+# these mount points.
 data_disk() {
-    if [ -z "${DATA_DEVICE}" ]; then
-        log "no data disk for this server"
-        return 0
-    fi
-    local device="" tries=0
+    local k="$1" pattern="$2" mount_point="$3" device="" tries=0 candidate
     while [ "${tries}" -lt 60 ]; do
-        for candidate in ${DATA_DEVICE}; do
+        for candidate in ${pattern}; do
             if [ -b "${candidate}" ]; then
                 device="$(readlink -f "${candidate}")"
                 break 2
@@ -43,21 +41,47 @@ data_disk() {
         sleep 5
     done
     if [ -z "${device}" ]; then
-        log "data disk ${DATA_DEVICE} did not appear within 5 minutes"
+        log "data disk ${k} (${pattern}) did not appear within 5 minutes"
         return 1
     fi
-    if ! blkid -p "${device}" >/dev/null 2>&1; then
-        log "formatting empty data disk ${device}"
-        mkfs.xfs -L matrix-data "${device}"
+    # blkid -p exits 2 only when it found no signature at all; any other
+    # failure (an ambiguous probe, an I/O error) must not lead to mkfs.
+    local probe=0
+    blkid -p "${device}" >/dev/null 2>&1 || probe=$?
+    if [ "${probe}" -eq 2 ]; then
+        log "formatting empty data disk ${k} (${device})"
+        mkfs.xfs -L "matrix-d${k}" "${device}"
+    elif [ "${probe}" -ne 0 ]; then
+        log "cannot probe data disk ${k} (${device}): blkid exit ${probe}; not formatting it"
+        return 1
     fi
     local uuid
     uuid="$(blkid -s UUID -o value "${device}")"
-    mkdir -p "${DATA_MOUNT}"
+    mkdir -p "${mount_point}"
+    if ! mountpoint -q "${mount_point}"; then
+        # The bare directory is made immutable: if the disk is ever missing,
+        # a pod using the local volume fails to write instead of silently
+        # filling the root disk. The mounted filesystem hides the flag.
+        chattr +i "${mount_point}"
+    fi
     if ! grep -q "UUID=${uuid}" /etc/fstab; then
-        printf 'UUID=%s %s xfs defaults,nofail,x-systemd.device-timeout=5min 0 2\n' "${uuid}" "${DATA_MOUNT}" >>/etc/fstab
+        printf 'UUID=%s %s xfs defaults,nofail,x-systemd.device-timeout=5min 0 2\n' "${uuid}" "${mount_point}" >>/etc/fstab
     fi
     systemctl daemon-reload
-    mountpoint -q "${DATA_MOUNT}" || mount "${DATA_MOUNT}"
+    mountpoint -q "${mount_point}" || mount "${mount_point}"
+}
+
+data_disks() {
+    if [ -z "${DATA_DISKS}" ]; then
+        log "no data disk for this server"
+        return 0
+    fi
+    local entries entry k=0
+    read -r -a entries <<<"${DATA_DISKS}"
+    for entry in "${entries[@]}"; do
+        data_disk "${k}" "${entry%%=*}" "${entry#*=}"
+        k=$((k + 1))
+    done
     # A volume grown by a tier change is grown online by this timer.
     systemctl enable --now matrix-data-grow.timer
 }
@@ -100,7 +124,7 @@ containerd_config() {
 
 main() {
     kernel_settings
-    data_disk
+    data_disks
     apt_repositories
     packages
     containerd_config
