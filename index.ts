@@ -3,6 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster, clusterProblems } from "./components/cluster";
 import { DataLayer } from "./components/data";
+import { edgeProblems, matrixApps } from "./components/matrix-apps";
 import { Namespaces } from "./components/namespaces";
 import { ConfigError, parseStackConfig, type StackConfig } from "./config";
 import { computePlan, SizingError, type Plan } from "./sizing";
@@ -13,7 +14,7 @@ export default function main(): Record<string, unknown> {
     // registers nothing and reports every problem in one error.
     const cfg = readConfig();
     const plan = planOrConfigError(cfg);
-    const clusterIssues = clusterProblems(cfg.cluster, plan);
+    const clusterIssues = [...clusterProblems(cfg.cluster, plan), ...edgeProblems(cfg)];
     if (clusterIssues.length > 0) throw new ConfigError(clusterIssues);
 
     const cluster = new Cluster("cluster", { config: cfg.cluster, plan });
@@ -23,11 +24,15 @@ export default function main(): Record<string, unknown> {
         { plan, config: cfg.data, storageClasses: cluster.storageClasses },
         { provider: cluster.provider, dependsOn: [namespaces] },
     );
+    // Synapse, its router, Element Web and the edge, on the data layer's endpoints.
+    const apps = matrixApps(cfg, plan, data.endpoints, { provider: cluster.provider, dependsOn: [namespaces, data] });
 
     return {
         /** The whole sizing plan, so `pulumi preview` shows what will be built before anything is. */
         plan,
         domain: cfg.domain,
+        /** Every Synapse process pool: kind, pods or autoscaling bounds, and why it exists. */
+        synapse: apps.synapse.summary,
         storageClasses: cluster.storageClasses,
         dataEndpoints: data.endpoints,
         /** Record in matrix:data.objectStore.pools before changing tier (pools are append-only). */

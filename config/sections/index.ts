@@ -7,5 +7,6 @@ import { cluster } from "./cluster";
 import { core } from "./core";
 import { data } from "./data";
 import { sizing } from "./sizing";
+import { synapse } from "./synapse";
 
-export const SECTIONS = [core, sizing, cluster, data] as const;
+export const SECTIONS = [core, sizing, cluster, data, synapse] as const;

@@ -1,0 +1,219 @@
+// Synapse: the main process and every worker pool of the topology, their
+// config, secrets, Services, autoscalers, disruption budgets and network policy.
+// All decisions live in the pure modules next to this file; this only turns
+// them into resources.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { Plan } from "../../sizing/types";
+import { NAMESPACES, type DataEndpoints } from "../contracts";
+import { configChecksum, SECRET_FILES, synapseConfigFiles, type SynapseSettings } from "./homeserver";
+import { HTTP_PORT, METRICS_PORT, REPLICATION_PORT } from "./ports";
+import { buildTopology, topologySummary, type Topology } from "./topology";
+import {
+    CONFIG_MAP,
+    HPA_BEHAVIOR,
+    HPA_CPU_UTILIZATION,
+    mainProcess,
+    poolProcess,
+    SECRETS,
+    SERVICE_ACCOUNT,
+    selectorLabels,
+    SIGNING_KEY_SECRET,
+    type ProcessSpec,
+    type WorkloadInputs,
+} from "./workloads";
+
+export { buildTopology } from "./topology";
+
+export interface SynapseArgs {
+    readonly plan: Plan;
+    /** server_name (matrix:domain). */
+    readonly serverName: string;
+    readonly publicBaseUrl: string;
+    readonly data: DataEndpoints;
+    /** Must contain synapse-s3-storage-provider (the official image does not). */
+    readonly image: string;
+    /** Labels of the router pods: the only ones that reach Synapse's HTTP listeners from outside the pool. */
+    readonly routerPodLabels: Readonly<Record<string, string>>;
+    readonly extraWellKnownClient?: Readonly<Record<string, unknown>>;
+    readonly namespace?: string;
+}
+
+export class Synapse extends pulumi.ComponentResource {
+    public readonly topology: Topology;
+    /** Checksum of every Synapse file, as annotated on every pod template. */
+    public readonly configChecksum: pulumi.Output<string>;
+    public readonly configMap: k8s.core.v1.ConfigMap;
+    /** One line per process pool, for the stack outputs. */
+    public readonly summary: Record<string, string>;
+
+    constructor(name: string, args: SynapseArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("matrix:synapse:Synapse", name, {}, opts);
+        const ns = args.namespace ?? NAMESPACES.matrix;
+        const topo = buildTopology(args.plan, ns);
+        this.topology = topo;
+        this.summary = topologySummary(topo);
+        const child = { parent: this };
+
+        // Secrets Synapse reads from files; generated once and kept in state as secrets.
+        const secretValues: Record<string, pulumi.Output<string>> = {};
+        for (const [id, file] of Object.entries(SECRET_FILES)) {
+            secretValues[file] = new random.RandomPassword(`synapse-${id}-secret`, { length: 64, special: false }, child).result;
+        }
+        new k8s.core.v1.Secret(
+            SECRETS,
+            { metadata: { name: SECRETS, namespace: ns }, type: "Opaque", stringData: secretValues },
+            child,
+        );
+        // Synapse's signing key format: "ed25519 <key id> <unpadded base64 of a 32-byte seed>".
+        const seed = new random.RandomBytes("synapse-signing-seed", { length: 32 }, child);
+        const keyId = new random.RandomString("synapse-signing-key-id", { length: 6, special: false, upper: false }, child);
+        new k8s.core.v1.Secret(
+            SIGNING_KEY_SECRET,
+            {
+                metadata: { name: SIGNING_KEY_SECRET, namespace: ns },
+                type: "Opaque",
+                stringData: { "signing.key": pulumi.secret(pulumi.interpolate`ed25519 a_${keyId.result} ${seed.base64.apply((b) => b.replace(/=+$/, ""))}\n`) },
+            },
+            child,
+        );
+
+        const settings: pulumi.Output<SynapseSettings> = pulumi
+            .all([args.data.postgres.host, args.data.redis.host, args.data.media.endpointUrl])
+            .apply(([pgHost, redisHost, s3]) => ({
+                serverName: args.serverName,
+                publicBaseUrl: args.publicBaseUrl,
+                database: { host: pgHost, port: args.data.postgres.port, database: args.data.postgres.database, user: args.data.postgres.user },
+                redis: { host: redisHost, port: args.data.redis.port },
+                media: { endpointUrl: s3, bucket: args.data.media.bucket, region: args.data.media.region },
+                ...(args.extraWellKnownClient ? { extraWellKnownClient: args.extraWellKnownClient } : {}),
+            }));
+        const files = settings.apply((s) => synapseConfigFiles(args.plan, topo, s));
+        this.configChecksum = files.apply(configChecksum);
+        this.configMap = new k8s.core.v1.ConfigMap(
+            CONFIG_MAP,
+            { metadata: { name: CONFIG_MAP, namespace: ns, labels: { "app.kubernetes.io/name": "synapse" } }, data: files },
+            child,
+        );
+
+        new k8s.core.v1.ServiceAccount(
+            SERVICE_ACCOUNT,
+            { metadata: { name: SERVICE_ACCOUNT, namespace: ns }, automountServiceAccountToken: false },
+            child,
+        );
+
+        const w: WorkloadInputs = {
+            image: args.image,
+            checksum: this.configChecksum,
+            postgresPassword: args.data.postgres.password,
+            redisPassword: args.data.redis.password,
+            mediaCredentialsSecret: args.data.media.credentialsSecret,
+        };
+        const processes = [mainProcess(args.plan.synapse.main, w), ...topo.pools.map((p) => poolProcess(p, w))];
+        for (const p of processes) this.process(p, ns);
+
+        this.networkPolicy(ns, args.routerPodLabels);
+        this.registerOutputs({ configChecksum: this.configChecksum });
+    }
+
+    private process(p: ProcessSpec, ns: string): void {
+        const child = { parent: this };
+        const selector = selectorLabels(p.name);
+        // Headless: every pod gets a DNS record (StatefulSet pods a stable one) for instance_map and the router.
+        new k8s.core.v1.Service(
+            p.name,
+            {
+                metadata: { name: p.name, namespace: ns, labels: selector },
+                spec: {
+                    clusterIP: "None",
+                    // Named processes must resolve while starting: workers reach main before it is "ready".
+                    publishNotReadyAddresses: p.kind === "StatefulSet",
+                    selector,
+                    ports: [
+                        { name: "http", port: HTTP_PORT, targetPort: "http" },
+                        { name: "replication", port: REPLICATION_PORT, targetPort: REPLICATION_PORT },
+                        { name: "metrics", port: METRICS_PORT, targetPort: "metrics" },
+                    ],
+                },
+            },
+            child,
+        );
+        const template = { metadata: p.pod.metadata, spec: p.pod.spec };
+        if (p.kind === "StatefulSet") {
+            new k8s.apps.v1.StatefulSet(
+                p.name,
+                {
+                    metadata: { name: p.name, namespace: ns, labels: selector },
+                    spec: {
+                        serviceName: p.name,
+                        replicas: p.replicas,
+                        // Names are fixed by config, not by start order: start them together.
+                        podManagementPolicy: "Parallel",
+                        updateStrategy: { type: "RollingUpdate" },
+                        selector: { matchLabels: selector },
+                        template,
+                    },
+                },
+                child,
+            );
+        } else {
+            new k8s.apps.v1.Deployment(
+                p.name,
+                {
+                    metadata: { name: p.name, namespace: ns, labels: selector },
+                    spec: {
+                        // replicas is left to the HPA (min = the plan's count); setting it here would fight the autoscaler on every update.
+                        selector: { matchLabels: selector },
+                        strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+                        template,
+                    },
+                },
+                child,
+            );
+            new k8s.autoscaling.v2.HorizontalPodAutoscaler(
+                p.name,
+                {
+                    metadata: { name: p.name, namespace: ns, labels: selector },
+                    spec: {
+                        scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: p.name },
+                        minReplicas: p.hpa!.min,
+                        maxReplicas: p.hpa!.max,
+                        metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: HPA_CPU_UTILIZATION } } }],
+                        behavior: HPA_BEHAVIOR,
+                    },
+                },
+                child,
+            );
+        }
+        new k8s.policy.v1.PodDisruptionBudget(
+            p.name,
+            { metadata: { name: p.name, namespace: ns, labels: selector }, spec: { maxUnavailable: 1, selector: { matchLabels: selector } } },
+            child,
+        );
+    }
+
+    /** HTTP only from the router and other Synapse processes; replication only between Synapse processes; metrics only from monitoring. */
+    private networkPolicy(ns: string, routerPodLabels: Readonly<Record<string, string>>): void {
+        const synapsePods = { podSelector: { matchLabels: { "app.kubernetes.io/name": "synapse" } } };
+        new k8s.networking.v1.NetworkPolicy(
+            "synapse",
+            {
+                metadata: { name: "synapse", namespace: ns },
+                spec: {
+                    podSelector: { matchLabels: { "app.kubernetes.io/name": "synapse" } },
+                    policyTypes: ["Ingress"],
+                    ingress: [
+                        { from: [{ podSelector: { matchLabels: { ...routerPodLabels } } }, synapsePods], ports: [{ port: HTTP_PORT }] },
+                        { from: [synapsePods], ports: [{ port: REPLICATION_PORT }] },
+                        {
+                            from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": NAMESPACES.monitoring } } }],
+                            ports: [{ port: METRICS_PORT }],
+                        },
+                    ],
+                },
+            },
+            { parent: this },
+        );
+    }
+}

@@ -1,0 +1,67 @@
+import * as assert from "node:assert/strict";
+import { elementConfig } from "../../components/element/config";
+import { edgeObjects, type EdgeSettings, type K8sObject } from "../../components/edge/objects";
+
+const base: EdgeSettings = {
+    namespace: "matrix",
+    serverName: "example.org",
+    matrixHost: "matrix.example.org",
+    elementHost: "element.example.org",
+    adminNetworks: ["10.20.0.0/16"],
+    tls: { mode: "letsencrypt", email: "ops@example.org", staging: false },
+    gatewayClassName: "envoy-gateway",
+    router: { service: "synapse-router", port: 8008 },
+    element: { service: "element-web", port: 8080 },
+};
+const find = (objs: K8sObject[], kind: string, name: string) => objs.find((o) => o.kind === kind && o.metadata.name === name) as any;
+
+describe("HTTPS edge objects", () => {
+    it("lets plain HTTP only redirect to HTTPS", () => {
+        const objs = edgeObjects(base);
+        const routes = objs.filter((o) => o.kind === "HTTPRoute");
+        const onHttp = routes.filter((r: any) => r.spec.parentRefs.some((p: any) => p.sectionName === "http"));
+        assert.deepEqual(onHttp.map((r) => r.metadata.name), ["http-redirect"]);
+        const rule = (onHttp[0] as any).spec.rules[0];
+        assert.equal(rule.backendRefs, undefined);
+        assert.deepEqual(rule.filters[0].requestRedirect, { scheme: "https", statusCode: 301 });
+    });
+
+    it("opens /_synapse/admin only to the admin networks and never /_synapse/metrics", () => {
+        const objs = edgeObjects(base);
+        const admin = find(objs, "SecurityPolicy", "matrix-admin-networks");
+        assert.equal(admin.spec.targetRefs[0].name, "matrix-admin");
+        assert.equal(admin.spec.authorization.defaultAction, "Deny");
+        assert.deepEqual(admin.spec.authorization.rules[0].principal.clientCIDRs, ["10.20.0.0/16"]);
+        const metrics = find(objs, "SecurityPolicy", "matrix-metrics-refused");
+        assert.deepEqual(metrics.spec.authorization, { defaultAction: "Deny", rules: [] });
+        const open = find(objs, "HTTPRoute", "matrix").spec.rules.flatMap((r: any) => r.matches.map((m: any) => m.path.value));
+        assert.ok(!open.some((p: string) => p.startsWith("/_synapse/admin") || p.startsWith("/_synapse/metrics") || p === "/"), open.join());
+        assert.equal(find(edgeObjects({ ...base, adminNetworks: [] }), "SecurityPolicy", "matrix-admin-networks").spec.authorization.rules.length, 0);
+    });
+
+    it("issues certificates by Let's Encrypt HTTP-01, an internal CA, or uses supplied ones", () => {
+        const le = edgeObjects(base);
+        const issuer = find(le, "Issuer", "matrix-letsencrypt");
+        assert.equal(issuer.spec.acme.solvers[0].http01.gatewayHTTPRoute.parentRefs[0].sectionName, "http");
+        assert.deepEqual(find(le, "Certificate", "matrix-tls").spec.dnsNames, ["matrix.example.org", "element.example.org", "example.org"]);
+        const ca = edgeObjects({ ...base, tls: { mode: "internalCa" } });
+        assert.equal(find(ca, "Certificate", "matrix-ca").spec.isCA, true);
+        assert.equal(find(ca, "Issuer", "matrix-internal-ca").spec.ca.secretName, "matrix-ca");
+        const supplied = edgeObjects({ ...base, tls: { mode: "supplied", secretName: "my-cert" } });
+        assert.ok(!supplied.some((o) => o.apiVersion.startsWith("cert-manager.io")));
+        const gw = find(supplied, "Gateway", "matrix");
+        for (const l of gw.spec.listeners.filter((x: any) => x.protocol === "HTTPS")) assert.equal(l.tls.certificateRefs[0].name, "my-cert");
+    });
+});
+
+describe("Element Web config.json", () => {
+    for (const federation of [false, true]) {
+        it(`points at our homeserver, has no guests, and federates new rooms only when federation is ${federation ? "on" : "off"}`, () => {
+            const c = elementConfig({ serverName: "example.org", homeserverUrl: "https://matrix.example.org/", elementUrl: "https://element.example.org/", federation }) as any;
+            assert.equal(c.default_server_config["m.homeserver"].base_url, "https://matrix.example.org/");
+            assert.equal(c.default_server_config["m.homeserver"].server_name, "example.org");
+            assert.equal(c.disable_guests, true);
+            assert.equal(c.default_federate, federation);
+        });
+    }
+});
