@@ -8,6 +8,7 @@ import { computePlan, TIER_CCUS } from "../../sizing";
 import { mockPassword, registerUnderMocks, strings, type Registered } from "../helpers/component-mocks";
 import { crdValidator } from "../helpers/crds";
 import { unsafeChanges } from "../helpers/tier-change";
+import { policyViolations } from "../helpers/policy";
 
 const BASE = { postgres: { backup: { endpointUrl: "https://s3.backup.example", bucket: "db-backups" } } };
 
@@ -181,18 +182,8 @@ describe("DataLayer under Pulumi mocks", function () {
 describe("DataLayer against the project's policy pack", function () {
     this.timeout(120_000);
     it("no policy violation for any tier", async () => {
-        const { RESOURCE_POLICIES, STACK_POLICIES } = await import("../../policy/policies");
         for (const ccu of TIER_CCUS) {
-            const rs = (await run(ccu)).resources;
-            const found: string[] = [];
-            const resources = rs.map((r) => ({ type: r.type, name: r.name, props: r.inputs as Record<string, any>, urn: `urn:pulumi:test::matrix::${r.type}::${r.name}` }));
-            for (const r of resources) {
-                for (const p of RESOURCE_POLICIES) {
-                    const vs = Array.isArray(p.validateResource) ? p.validateResource : [p.validateResource!];
-                    for (const v of vs) await v(r as never, (m: string) => found.push(`${p.name}: ${r.name}: ${m}`));
-                }
-            }
-            for (const p of STACK_POLICIES) await p.validateStack!({ resources } as never, (m: string) => found.push(`${p.name}: ${m}`));
+            const found = await policyViolations((await run(ccu)).resources);
             assert.deepEqual(found, [], `${ccu} CCU`);
         }
     });
