@@ -3,8 +3,10 @@
 # pinned version is already there is not installed again.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-TOOLS="${ROOT}/.tools"
+# MATRIX_TOOLS_DIR lets several checkouts on one machine share one install.
+TOOLS="${MATRIX_TOOLS_DIR:-${ROOT}/.tools}"
 mkdir -p "${TOOLS}"
+cd "${ROOT}"
 
 # pip_tool NAME REQUIREMENT...: a virtual environment .tools/venv/NAME with
 # exactly these pinned requirements; skipped when its stamp matches.

@@ -1,6 +1,7 @@
 // Stack config for Synapse and what sits in front of it: images, host names,
 // router trust, the edge's TLS and admin networks. Counts and sizes are the
 // plan's; nothing here sets a process count.
+import SYNAPSE_VERSIONS from "./synapse-version.json";
 import { boolean, cidr, dnsName, integer, list, object, optional, string, variants, type Infer } from "../schema";
 
 const image = (what: string, dflt: string) =>
@@ -12,6 +13,9 @@ const image = (what: string, dflt: string) =>
     });
 
 /** RFC 1918 ranges: the edge's pods live somewhere in the cluster's private pod network. */
+/** The Synapse release the program deploys and the local boot installs from PyPI: one source of truth. */
+export const SYNAPSE_VERSION: string = SYNAPSE_VERSIONS.synapse;
+
 export const DEFAULT_TRUSTED_PROXIES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
 
 export const synapse = {
@@ -19,7 +23,7 @@ export const synapse = {
         {
             image: image(
                 "every Synapse process; it must include synapse-s3-storage-provider (the official image does not)",
-                "ghcr.io/element-hq/synapse:v1.157.1",
+                `ghcr.io/element-hq/synapse:v${SYNAPSE_VERSIONS.synapse}`,
             ),
             host: optional(dnsName({ description: "Host name clients reach Synapse at (public_baseurl). Defaults to matrix:domain." })),
         },

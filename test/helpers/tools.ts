@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-export const TOOLS_DIR = path.resolve(__dirname, "../../.tools");
+export const TOOLS_DIR = process.env.MATRIX_TOOLS_DIR ?? path.resolve(__dirname, "../../.tools");
 
 /** A program in the pip virtual environment `.tools/venv/<venv>/bin/<program>`. */
 export function venvProgram(venv: string, program: string): string {
