@@ -3,7 +3,7 @@
 import * as assert from "assert";
 import { diffRuns, type Registered } from "../../tools/diff/compare";
 import { parseDiffArgs, runDiff, sideConfig } from "../../tools/diff";
-import { runProgram, type ProgramRun } from "../../tools/mock-runtime";
+import { tierRun as run } from "../helpers/program-runs";
 
 const TIERS = [100, 1000, 5000, 10000, 20000];
 
@@ -134,12 +134,6 @@ describe("tier-change diff: arguments", () => {
 
 describe("tier-change diff: every ordered pair of the guide's tiers through the real program", function () {
     this.timeout(1_200_000);
-    const runs = new Map<string, ProgramRun>();
-    const run = async (ccu: number, floor?: number, pools?: unknown): Promise<ProgramRun> => {
-        const key = JSON.stringify([ccu, floor, pools]);
-        if (!runs.has(key)) runs.set(key, await runProgram({ stack: "dev", config: sideConfig("dev", ccu, floor, pools) }));
-        return runs.get(key)!;
-    };
 
     it("upward: nothing unsafe; downward with matrix:data.storageFloorCcu at the larger tier: nothing unsafe (20 pairs)", async () => {
         const verdicts: string[] = [];
