@@ -28,6 +28,11 @@ export class Supervisor {
 
     constructor(readonly logDir: string) {
         fs.mkdirSync(logDir, { recursive: true });
+        // Last resort when the boot's own process ends without stopping them (an uncaught error, process.exit):
+        // nothing it started may outlive it.
+        process.once("exit", () => {
+            for (const p of this.procs.values()) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
+        });
     }
 
     start(spec: ProcessSpec): ManagedProcess {
