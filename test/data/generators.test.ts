@@ -224,7 +224,7 @@ describe("data layer generators", () => {
             const { value, errors } = parseDataSection(ok);
             assert.deepEqual(errors, []);
             assert.equal(value.objectStore.backend, "minio");
-            assert.equal(value.postgres.backup.schedule, "0 0 3 * * *");
+            assert.equal(value.postgres.backup?.schedule, "0 0 3 * * *");
         });
         it("reports every problem at once, naming key, value and what is allowed", () => {
             const { errors } = parseDataSection({
