@@ -12,14 +12,34 @@ import { bucketPolicy } from "../../components/data/objectstore/policies";
 import { ledgerOf, poolLayout } from "../../components/data/objectstore/pools";
 import { CNPG_MANAGED_PARAMETERS, selectCnpgParameters } from "../../components/data/postgres/parameters";
 import { clusterSpec, objectStoreSpec, scheduledBackupSpec } from "../../components/data/postgres/manifests";
-import { maxmemoryMiB } from "../../components/data/redis/config";
-import { configData, type RedisGroupInputs } from "../../components/data/redis/manifests";
+import { configData, redisStatefulSet, type RedisGroupInputs } from "../../components/data/redis/manifests";
 import { computePlan, TIER_CCUS } from "../../sizing";
 import { crdValidator } from "../helpers/crds";
 import { freePort, ProcessGroup, requireBinaries, until } from "../helpers/procs";
 import { oneShot } from "../helpers/resp";
 
 const plans = TIER_CCUS.map((ccu) => computePlan({ ccu, federation: false }));
+
+/** Redis RAM per instance in GB, from the guide's tier sections ("Resources per instance"). */
+const GUIDE_REDIS_GB: Readonly<Record<number, { synapse: number; livekit: number }>> = {
+    100: { synapse: 2, livekit: 1 },
+    1000: { synapse: 4, livekit: 2 },
+    5000: { synapse: 8, livekit: 4 },
+    10000: { synapse: 16, livekit: 8 },
+    20000: { synapse: 24, livekit: 12 },
+};
+/**
+ * maxmemory in MiB: three quarters of the container, so an AOF rewrite's fork
+ * (copy-on-write), replication buffers and the allocator fit in the rest.
+ * Written out, not computed from the code's share.
+ */
+const MAXMEMORY_MIB: Readonly<Record<number, { synapse: number; livekit: number }>> = {
+    100: { synapse: 1536, livekit: 768 },
+    1000: { synapse: 3072, livekit: 1536 },
+    5000: { synapse: 6144, livekit: 3072 },
+    10000: { synapse: 12288, livekit: 6144 },
+    20000: { synapse: 18432, livekit: 9216 },
+};
 const pgInputs = {
     namespace: NAMESPACES.matrix,
     storageClass: "matrix-nvme",
@@ -102,6 +122,22 @@ describe("data layer generators", () => {
         });
     });
 
+    describe("Redis memory against the container limit", () => {
+        for (const ccu of TIER_CCUS) {
+            for (const group of ["synapse", "livekit"] as const) {
+                it(`${ccu} CCU ${group}: container holds the guide's RAM; maxmemory leaves a quarter of it free`, () => {
+                    const inputs = redisInputs(ccu, group);
+                    const redis = redisStatefulSet(inputs).spec.template.spec.containers.find((c: { name: string }) => c.name === "redis")!;
+                    assert.equal(redis.resources.limits.memory, `${GUIDE_REDIS_GB[ccu]![group]}Gi`);
+                    const conf = configData(inputs)["redis.conf"]!;
+                    const mib = Number(/^maxmemory (\d+)mb$/m.exec(conf)?.[1]);
+                    assert.equal(mib, MAXMEMORY_MIB[ccu]![group]);
+                    assert.ok(mib <= GUIDE_REDIS_GB[ccu]![group] * 1024 * 0.75, `${mib} MiB in a ${GUIDE_REDIS_GB[ccu]![group]} GiB container`);
+                });
+            }
+        }
+    });
+
     describe("Redis configuration accepted by real redis-server for every tier", function () {
         const procs = new ProcessGroup();
         let dir = "";
@@ -128,7 +164,7 @@ describe("data layer generators", () => {
                     const up = await until(async () => (await oneShot(port, "confCheckPassword01", ["PING"])) === "PONG", 5000);
                     assert.ok(up, procs.output(p));
                     const get = async (k: string) => ((await oneShot(port, "confCheckPassword01", ["CONFIG", "GET", k])) as string[])[1];
-                    assert.equal(Number(await get("maxmemory")), maxmemoryMiB(inputs.plan) * 1024 * 1024);
+                    assert.equal(Number(await get("maxmemory")), MAXMEMORY_MIB[ccu]![group] * 1024 * 1024);
                     assert.equal(await get("appendonly"), group === "synapse" ? "yes" : "no");
                     assert.equal(await get("maxmemory-policy"), group === "synapse" ? "volatile-lru" : "noeviction");
                     assert.equal(await get("min-replicas-to-write"), "1");
