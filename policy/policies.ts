@@ -229,6 +229,24 @@ const pinnedMaintainedImages: ResourceValidationPolicy = {
     },
 };
 
+/** Helm releases and charts, whose `version` must name one chart release. */
+const HELM_TYPES = new Set(["kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v3:Chart", "kubernetes:helm.sh/v4:Chart"]);
+/** A version range or a moving target instead of one release. */
+const UNPINNED_VERSION = /^\s*$|[*xX^~<>=|]|\blatest\b/;
+
+const pinnedCharts: ResourceValidationPolicy = {
+    name: "pinned-helm-charts",
+    description: "Every Helm release names an exact chart version: without one Helm installs whatever is newest when the preview runs.",
+    enforcementLevel: "mandatory",
+    validateResource: (args: ResourceArgs, report: ReportViolation) => {
+        if (!HELM_TYPES.has(args.type)) return;
+        const version = args.props.version;
+        if (typeof version !== "string" || UNPINNED_VERSION.test(version)) {
+            report(`${args.name}: chart ${args.props.chart ?? "?"} has version ${JSON.stringify(version ?? null)}; allowed: one exact chart version such as 1.18.4`);
+        }
+    },
+};
+
 /** Streams that take exactly one writer (Synapse refuses to start with two). */
 export const SINGLE_WRITER_STREAMS = ["typing", "to_device", "account_data", "presence", "push_rules"] as const;
 const REMOVED_KEYS = ["worker_replication_host", "worker_replication_http_port", "worker_replication_port"];
@@ -310,6 +328,7 @@ export const RESOURCE_POLICIES: readonly ResourceValidationPolicy[] = [
     noWorldOpenIngress,
     internalPortsNotExposed,
     pinnedMaintainedImages,
+    pinnedCharts,
     synapseConfigSane,
 ];
 export const STACK_POLICIES: readonly StackValidationPolicy[] = [uniqueStatefulIdentity];

@@ -139,6 +139,19 @@ describe("policy pack", () => {
         });
     });
 
+    describe("pinned-helm-charts", () => {
+        const p = policy("pinned-helm-charts");
+        const release = (version: unknown) => args("kubernetes:helm.sh/v3:Release", { chart: "cilium", ...(version === undefined ? {} : { version }) });
+        it("refuses a release without an exact version", async () => {
+            for (const v of [undefined, "", "  ", "^1.18.0", "~1.18", "1.x", ">=1.0.0", "latest", "*"]) {
+                assert.strictEqual((await violations(p, release(v))).length, 1, JSON.stringify(v));
+            }
+        });
+        it("accepts an exact chart version", async () => {
+            for (const v of ["1.18.4", "v1.10.0", "0.0.10", "2.53.0"]) assert.deepStrictEqual(await violations(p, release(v)), [], v);
+        });
+    });
+
     describe("internal-ports-not-exposed", () => {
         const p = policy("internal-ports-not-exposed");
         it("refuses a LoadBalancer that exposes metrics or replication", async () => {
