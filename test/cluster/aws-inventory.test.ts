@@ -7,6 +7,10 @@ import { NODE_ROLES } from "../../sizing/types";
 import { TAINTED_ROLES } from "../../components/contracts";
 import { options, planFor, TIERS } from "./aws-fixtures";
 
+/** The refusal smallestFitting documents when a family is too small, naming the request. */
+const NO_FIT = (family: string, vcpu: number, mem: number) =>
+    new RegExp(`^instance family "${family}" has no size with ${vcpu} vCPU and ${mem} GiB \\(largest: ${family}\\.\\S+, \\d+ vCPU / \\d+ GiB\\)$`);
+
 describe("aws node pools: inventory", () => {
     for (const ccu of TIERS) {
         describe(`${ccu} CCU`, () => {
@@ -173,12 +177,9 @@ describe("aws node pools: zone and size properties", () => {
                 const sizes = INSTANCE_FAMILIES[family].sizes;
                 const fits = sizes.some((s) => s.vcpu >= vcpu && s.memoryGiB >= mem);
                 if (!fits) {
-                    try {
-                        smallestFitting(family, vcpu, mem);
-                        return false;
-                    } catch {
-                        return true;
-                    }
+                    // Only the documented refusal counts: a TypeError or any other exception is a failure.
+                    assert.throws(() => smallestFitting(family, vcpu, mem), { name: "Error", message: NO_FIT(family, vcpu, mem) });
+                    return true;
                 }
                 const c = smallestFitting(family, vcpu, mem);
                 const idx = sizes.findIndex((s) => `${family}.${s.name}` === c.instanceType);

@@ -10,7 +10,7 @@ import { NAMESPACES } from "../../components/contracts";
 import { bootstrapScript } from "../../components/data/objectstore/minio";
 import { bucketPolicy } from "../../components/data/objectstore/policies";
 import { ledgerOf, poolLayout } from "../../components/data/objectstore/pools";
-import { CNPG_MANAGED_PARAMETERS, selectCnpgParameters } from "../../components/data/postgres/parameters";
+import { selectCnpgParameters } from "../../components/data/postgres/parameters";
 import { clusterSpec, objectStoreSpec, scheduledBackupSpec } from "../../components/data/postgres/manifests";
 import { configData, redisStatefulSet, type RedisGroupInputs } from "../../components/data/redis/manifests";
 import { computePlan, TIER_CCUS } from "../../sizing";
@@ -60,16 +60,44 @@ const redisInputs = (ccu: number, group: "synapse" | "livekit"): RedisGroupInput
     };
 };
 
+/**
+ * FixedConfigurationParameters in cloudnative-pg pkg/postgres/configuration.go
+ * (1.2x, the operator of chart 0.27): parameters its webhook refuses in a
+ * Cluster. Copied by name from upstream, not from the implementation.
+ */
+const CNPG_UPSTREAM_FIXED = [
+    // restart
+    "allow_system_table_mods", "archive_mode", "bonjour", "bonjour_name", "cluster_name", "config_file", "data_directory",
+    "data_sync_retry", "event_source", "external_pid_file", "hba_file", "hot_standby", "ident_file", "jit_provider",
+    "listen_addresses", "logging_collector", "port", "primary_conninfo", "primary_slot_name", "recovery_target",
+    "recovery_target_action", "recovery_target_inclusive", "recovery_target_lsn", "recovery_target_name",
+    "recovery_target_time", "recovery_target_timeline", "recovery_target_xid", "restore_command", "shared_preload_libraries",
+    "temp_tablespaces", "unix_socket_directories", "unix_socket_group", "unix_socket_permissions",
+    // reload
+    "archive_cleanup_command", "archive_command", "log_destination", "log_directory", "log_file_mode", "log_filename",
+    "log_rotation_age", "log_rotation_size", "log_truncate_on_rotation", "pg_failover_slots.primary_dsn",
+    "pg_failover_slots.standby_slot_names", "promote_trigger_file", "recovery_end_command", "recovery_min_apply_delay",
+    "restart_after_crash", "ssl", "ssl_ca_file", "ssl_cert_file", "ssl_crl_file", "ssl_dh_params_file", "ssl_ecdh_curve",
+    "ssl_key_file", "ssl_passphrase_command", "ssl_passphrase_command_supports_reload", "ssl_prefer_server_ciphers",
+    "stats_temp_directory", "synchronous_standby_names", "synchronized_standby_slots", "syslog_facility", "syslog_ident",
+    "syslog_sequence_numbers", "syslog_split_messages",
+];
+
 describe("data layer generators", () => {
     describe("PostgreSQL parameters for CloudNativePG", () => {
         for (const plan of plans) {
             it(`${plan.ccu} CCU: carries every tunable plan parameter and none the operator manages`, () => {
                 const { accepted, excluded } = selectCnpgParameters(plan.postgres.parameters);
                 assert.equal(accepted.max_connections, String(plan.postgres.maxConnections));
-                for (const name of Object.keys(accepted)) assert.ok(!CNPG_MANAGED_PARAMETERS.has(name), name);
+                for (const name of Object.keys(accepted)) assert.ok(!CNPG_UPSTREAM_FIXED.includes(name), name);
                 assert.deepEqual(Object.keys(accepted).length + excluded.length, Object.keys(plan.postgres.parameters).length);
             });
         }
+        it("excludes every parameter CloudNativePG's source fixes or blocks, and no other", () => {
+            const { accepted, excluded } = selectCnpgParameters(Object.fromEntries([...CNPG_UPSTREAM_FIXED, "work_mem", "max_wal_size"].map((n) => [n, "1"])));
+            assert.deepEqual(excluded.map((e) => e.name).sort(), [...CNPG_UPSTREAM_FIXED].sort());
+            assert.deepEqual(Object.keys(accepted).sort(), ["max_wal_size", "work_mem"]);
+        });
         it("reports, rather than passes on, a parameter the operator fixes", () => {
             const { accepted, excluded } = selectCnpgParameters({ work_mem: "4MB", ssl: "on", log_destination: "stderr", archive_mode: "on" });
             assert.deepEqual(accepted, { work_mem: "4MB" });
@@ -211,12 +239,22 @@ describe("data layer generators", () => {
 
     describe("MinIO pools", () => {
         it("EC:4 on 4 servers x 2 drives; usable = raw x data/(data+parity); capacity vs the §10 growth model", () => {
+            // Written out per tier: pools of 4 servers x 2 drives; EC:4 on 8 drives keeps half of raw; years = usable / growth.
+            const EXPECTED: Readonly<Record<number, { pools: number; driveGB: number; rawGB: number; usableGB: number; years: number }>> = {
+                100: { pools: 1, driveGB: 500, rawGB: 4000, usableGB: 2000, years: 10 },
+                1000: { pools: 1, driveGB: 1000, rawGB: 8000, usableGB: 4000, years: 2 },
+                5000: { pools: 1, driveGB: 2000, rawGB: 16000, usableGB: 8000, years: 0.8 },
+                10000: { pools: 2, driveGB: 2000, rawGB: 32000, usableGB: 16000, years: 0.8 },
+                20000: { pools: 3, driveGB: 2000, rawGB: 48000, usableGB: 24000, years: 0.6 },
+            };
             for (const plan of plans) {
                 const layout = poolLayout(plan);
-                assert.equal(layout.pools.length, plan.objectStore.pools);
-                for (const p of layout.pools) assert.ok(p.servers * p.drivesPerServer >= 2 * plan.objectStore.parity);
-                assert.equal(layout.usableGB, plan.objectStore.usableGB);
-                assert.equal(layout.rawGB, plan.objectStore.rawGB);
+                const want = EXPECTED[plan.ccu]!;
+                assert.equal(layout.pools.length, want.pools, `${plan.ccu} pools`);
+                for (const p of layout.pools) assert.deepEqual([p.servers, p.drivesPerServer, p.driveGB], [4, 2, want.driveGB], `${plan.ccu} ${p.name}`);
+                assert.equal(layout.rawGB, want.rawGB, `${plan.ccu} raw`);
+                assert.equal(layout.usableGB, want.usableGB, `${plan.ccu} usable`);
+                assert.ok(Math.abs(layout.yearsCovered - want.years) < 1e-9, `${plan.ccu}: ${layout.yearsCovered} years`);
                 console.log(
                     `      ${plan.ccu} CCU: ${layout.pools.length} pool(s), ${layout.rawGB} GB raw, ${layout.usableGB} GB usable, ` +
                         `growth ${plan.media.annualGrowthGB} GB/year -> ${layout.yearsCovered.toFixed(2)} years`,
