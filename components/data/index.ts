@@ -17,6 +17,8 @@ export interface DataLayerArgs {
     readonly config: DataConfig;
     /** StorageClass per disk type; the existing-cluster provider may rename them. */
     readonly storageClasses?: Readonly<Record<"ssd" | "nvme" | "hdd", string>>;
+    /** Whether the cluster serves monitoring.coreos.com (Controllers.serves); without it no PodMonitor is created. Default false. */
+    readonly monitoringCrds?: boolean;
 }
 
 export class DataLayer extends pulumi.ComponentResource {
@@ -42,6 +44,7 @@ export class DataLayer extends pulumi.ComponentResource {
                 liNamespace: NAMESPACES.li,
                 storageClass: sc.nvme,
                 minStorageGB: floor.postgres.storageGB,
+                podMonitor: args.monitoringCrds ?? false,
                 ...(config.postgres.backup ? { backup: config.postgres.backup } : {}),
             },
             { parent: this },
