@@ -6,7 +6,7 @@
 // /.well-known/matrix); /_synapse/admin only from the admin networks;
 // /_synapse/metrics is refused at the edge (and again by the router).
 
-import { EDGE_NODE_PORTS } from "../contracts";
+import { EDGE_NODE_PORTS, HTTP_REQUEST_TIMEOUT_SECONDS } from "../contracts";
 
 export type TlsMode =
     | { readonly mode: "letsencrypt"; readonly email: string; readonly staging: boolean }
@@ -105,6 +105,8 @@ export function edgeObjects(s: EdgeSettings): K8sObject[] {
             listeners: [{ name: "http", protocol: "HTTP", port: EDGE_LISTENER_PORTS.http, allowedRoutes: { namespaces: { from: "Same" } } }, ...httpsListeners],
         },
     });
+    // Envoy cuts a route at 15 s by default: /sync long-polls 30 s and large uploads take minutes.
+    const timeouts = { request: `${HTTP_REQUEST_TIMEOUT_SECONDS}s`, backendRequest: `${HTTP_REQUEST_TIMEOUT_SECONDS}s` };
     const https = (hostname: string) => ({ name: GATEWAY, sectionName: httpsListeners.find((l) => l.hostname === hostname)!.name });
     const routerRef = [{ name: s.router.service, port: s.router.port }];
     const prefix = (value: string) => ({ path: { type: "PathPrefix", value } });
@@ -126,7 +128,7 @@ export function edgeObjects(s: EdgeSettings): K8sObject[] {
         spec: {
             parentRefs: [https(s.matrixHost)],
             hostnames: [s.matrixHost],
-            rules: [{ matches: [prefix("/_matrix"), prefix("/_synapse/client"), prefix("/.well-known/matrix")], backendRefs: routerRef }],
+            rules: [{ matches: [prefix("/_matrix"), prefix("/_synapse/client"), prefix("/.well-known/matrix")], backendRefs: routerRef, timeouts }],
         },
     });
     if (s.serverName !== s.matrixHost) {
@@ -134,26 +136,36 @@ export function edgeObjects(s: EdgeSettings): K8sObject[] {
             apiVersion: GW_API,
             kind: "HTTPRoute",
             metadata: { name: "matrix-well-known", namespace: ns },
-            spec: { parentRefs: [https(s.serverName)], hostnames: [s.serverName], rules: [{ matches: [prefix("/.well-known/matrix")], backendRefs: routerRef }] },
+            spec: { parentRefs: [https(s.serverName)], hostnames: [s.serverName], rules: [{ matches: [prefix("/.well-known/matrix")], backendRefs: routerRef, timeouts }] },
         });
     }
     out.push({
         apiVersion: GW_API,
         kind: "HTTPRoute",
         metadata: { name: "matrix-admin", namespace: ns },
-        spec: { parentRefs: [https(s.matrixHost)], hostnames: [s.matrixHost], rules: [{ matches: [prefix("/_synapse/admin")], backendRefs: routerRef }] },
+        spec: { parentRefs: [https(s.matrixHost)], hostnames: [s.matrixHost], rules: [{ matches: [prefix("/_synapse/admin")], backendRefs: routerRef, timeouts }] },
     });
     out.push({
         apiVersion: GW_API,
         kind: "HTTPRoute",
         metadata: { name: "matrix-metrics-refused", namespace: ns },
-        spec: { parentRefs: [https(s.matrixHost)], hostnames: [s.matrixHost], rules: [{ matches: [prefix("/_synapse/metrics")], backendRefs: routerRef }] },
+        spec: { parentRefs: [https(s.matrixHost)], hostnames: [s.matrixHost], rules: [{ matches: [prefix("/_synapse/metrics")], backendRefs: routerRef, timeouts }] },
     });
     out.push({
         apiVersion: GW_API,
         kind: "HTTPRoute",
         metadata: { name: "element", namespace: ns },
-        spec: { parentRefs: [https(s.elementHost)], hostnames: [s.elementHost], rules: [{ matches: [prefix("/")], backendRefs: [{ name: s.element.service, port: s.element.port }] }] },
+        spec: { parentRefs: [https(s.elementHost)], hostnames: [s.elementHost], rules: [{ matches: [prefix("/")], backendRefs: [{ name: s.element.service, port: s.element.port }], timeouts }] },
+    });
+    // The whole request body must arrive within the same limit (a slow upload is legitimate, a stalled one is not).
+    out.push({
+        apiVersion: EG_API,
+        kind: "ClientTrafficPolicy",
+        metadata: { name: GATEWAY, namespace: ns },
+        spec: {
+            targetRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: GATEWAY }],
+            timeout: { http: { requestReceivedTimeout: `${HTTP_REQUEST_TIMEOUT_SECONDS}s` } },
+        },
     });
     const targetRoute = (name: string) => [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", name }];
     out.push({

@@ -1,6 +1,8 @@
 import * as assert from "node:assert/strict";
 import { elementConfig } from "../../components/element/config";
+import { EDGE_NODE_PORTS } from "../../components/contracts";
 import { edgeObjects, type EdgeSettings, type K8sObject } from "../../components/edge/objects";
+import { crdValidator } from "../helpers/crds";
 
 const base: EdgeSettings = {
     namespace: "matrix",
@@ -51,6 +53,26 @@ describe("HTTPS edge objects", () => {
         assert.ok(!supplied.some((o) => o.apiVersion.startsWith("cert-manager.io")));
         const gw = find(supplied, "Gateway", "matrix");
         for (const l of gw.spec.listeners.filter((x: any) => x.protocol === "HTTPS")) assert.equal(l.tls.certificateRefs[0].name, "my-cert");
+    });
+});
+
+describe("the Envoy proxies' Service", () => {
+    it("is a NodePort Service pinning exactly EDGE_NODE_PORTS to the Gateway's listener ports, valid for the EnvoyProxy CRD", function () {
+        const objs = edgeObjects(base);
+        const proxy = find(objs, "EnvoyProxy", "matrix-edge");
+        const svc = proxy.spec.provider.kubernetes.envoyService;
+        assert.equal(svc.type, "NodePort");
+        const pinned = svc.patch.value.spec.ports.map((p: any) => p.nodePort).sort();
+        assert.deepEqual(pinned, Object.values(EDGE_NODE_PORTS).sort());
+        const listenerPorts = new Set(find(objs, "Gateway", "matrix").spec.listeners.map((l: any) => l.port));
+        for (const p of svc.patch.value.spec.ports) assert.ok(listenerPorts.has(p.port), `Service port ${p.port} has no listener`);
+        const validate = crdValidator("envoy-gateway-v1.9.0/gateway.envoyproxy.io_envoyproxies.yaml", "v1alpha1");
+        if (typeof validate === "string") {
+            if (process.env.CI) throw new Error(validate);
+            console.log(`    skipped: ${validate}`);
+            return this.skip();
+        }
+        assert.deepEqual(validate(proxy), []);
     });
 });
 
