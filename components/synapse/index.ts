@@ -8,6 +8,7 @@ import * as random from "@pulumi/random";
 import type { Plan } from "../../sizing/types";
 import { NAMESPACES, type DataEndpoints } from "../contracts";
 import { configChecksum, SECRET_FILES, synapseConfigFiles, type SynapseSettings } from "./homeserver";
+import { CLEANUP_CONFIG_MAP, cleanupFiles, mediaCachePlan } from "./media-cache";
 import { HTTP_PORT, METRICS_PORT, REPLICATION_PORT } from "./ports";
 import { buildTopology, topologySummary, type Topology } from "./topology";
 import {
@@ -97,6 +98,14 @@ export class Synapse extends pulumi.ComponentResource {
             child,
         );
 
+        if (topo.pools.some((p) => p.def.type === "mediaRepository")) {
+            new k8s.core.v1.ConfigMap(
+                CLEANUP_CONFIG_MAP,
+                { metadata: { name: CLEANUP_CONFIG_MAP, namespace: ns, labels: { "app.kubernetes.io/name": "synapse" } }, data: settings.apply(cleanupFiles) },
+                child,
+            );
+        }
+
         new k8s.core.v1.ServiceAccount(
             SERVICE_ACCOUNT,
             { metadata: { name: SERVICE_ACCOUNT, namespace: ns }, automountServiceAccountToken: false },
@@ -109,6 +118,7 @@ export class Synapse extends pulumi.ComponentResource {
             postgresPassword: args.data.postgres.password,
             redisPassword: args.data.redis.password,
             mediaCredentialsSecret: args.data.media.credentialsSecret,
+            mediaCacheGiB: mediaCachePlan(args.plan).sizeLimitGiB,
         };
         const processes = [mainProcess(args.plan.synapse.main, w), ...topo.pools.map((p) => poolProcess(p, w))];
         for (const p of processes) this.process(p, ns);

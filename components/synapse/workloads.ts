@@ -5,6 +5,7 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { ROLE_LABEL, ROLE_VALUES, type SecretKeyRef } from "../contracts";
+import { CLEANUP_CONFIG_DIR, CLEANUP_CONFIG_MAP, CLEANUP_SCRIPT, CLEANUP_WORKDIR } from "./media-cache";
 import { HTTP_PORT, METRICS_PORT, PATHS, POD_NAME_PLACEHOLDER, REPLICATION_PORT, workerFileKey } from "./ports";
 import type { Pool } from "./topology";
 import { MAIN } from "./worker-table";
@@ -34,7 +35,12 @@ export interface WorkloadInputs {
     readonly redisPassword: SecretKeyRef;
     /** Secret with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, for the processes that run the media repository. */
     readonly mediaCredentialsSecret: string;
+    /** sizeLimit of a media worker's local cache (media-cache.ts, from the plan's growth). */
+    readonly mediaCacheGiB: number;
 }
+
+/** Requests and limits of the media cache cleanup sidecar (a Python script walking the cache once an hour). */
+export const CLEANUP_RESOURCES = { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "512Mi" } };
 
 export interface ProcessSpec {
     readonly name: string;
@@ -142,6 +148,7 @@ function podSpec(
                         ...(opts.media ? [{ name: "media", mountPath: PATHS.mediaStore }] : []),
                     ],
                 },
+                ...(opts.media ? [cleanupSidecar(w)] : []),
             ],
             volumes: [
                 { name: "config", configMap: { name: CONFIG_MAP } },
@@ -152,10 +159,33 @@ function podSpec(
                     secret: { secretName: w.redisPassword.name, defaultMode: 0o440, items: [{ key: w.redisPassword.key, path: "password" }] },
                 },
                 { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
-                // Local copy only: every file is also written synchronously to object storage.
-                ...(opts.media ? [{ name: "media", emptyDir: { sizeLimit: "20Gi" } }] : []),
+                // Local copy only: every file is also written synchronously to object storage, and the
+                // cleanup sidecar removes copies nobody read for a day.
+                ...(opts.media ? [
+                          { name: "media", emptyDir: { sizeLimit: `${w.mediaCacheGiB}Gi` } },
+                          { name: "cleanup-work", emptyDir: { sizeLimit: "1Gi" } },
+                          { name: "cleanup-config", configMap: { name: CLEANUP_CONFIG_MAP } },
+                      ] : []),
             ],
         },
+    };
+}
+
+/** Runs media-cleanup.sh next to a media worker: the same image (it ships s3_media_upload), the same cache volume. */
+function cleanupSidecar(w: WorkloadInputs): k8s.types.input.core.v1.Container {
+    return {
+        name: "media-cache-cleanup",
+        image: w.image,
+        command: ["/bin/sh", `${CLEANUP_CONFIG_DIR}/${CLEANUP_SCRIPT}`],
+        env: [{ name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: w.postgresPassword.name, key: w.postgresPassword.key } } }],
+        envFrom: [{ secretRef: { name: w.mediaCredentialsSecret } }],
+        resources: CLEANUP_RESOURCES,
+        securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+        volumeMounts: [
+            { name: "cleanup-config", mountPath: CLEANUP_CONFIG_DIR, readOnly: true },
+            { name: "media", mountPath: PATHS.mediaStore },
+            { name: "cleanup-work", mountPath: CLEANUP_WORKDIR },
+        ],
     };
 }
 
