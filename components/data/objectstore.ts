@@ -11,7 +11,7 @@ import type { Plan } from "../../sizing/types";
 import type { DataEndpoints } from "../contracts";
 import { allowFromNamespaces } from "./network";
 import { restrictedContainer, restrictedPod } from "./security";
-import { API_SERVICE, bootstrapScript, consumerSecret, HEADLESS, MINIO_IMAGE, MINIO_PORT, poolClaims, poolStatefulSet, ROOT_SECRET } from "./objectstore/minio";
+import { API_SERVICE, bootstrapScript, consumerSecret, HEADLESS, MINIO_IMAGE, MINIO_PORT, poolClaims, poolRestartNotice, poolStatefulSet, ROOT_SECRET } from "./objectstore/minio";
 import { accessKeyId, bucketPolicy, policyName, type Consumer } from "./objectstore/policies";
 import { ledgerOf, poolLayout } from "./objectstore/pools";
 
@@ -52,6 +52,8 @@ export class MediaObjectStore extends pulumi.ComponentResource {
             const layout = poolLayout(args.plan, args.ledger);
             if (layout.errors.length > 0) throw new Error(layout.errors.join("\n"));
             this.poolLedger = ledgerOf(layout);
+            const notice = poolRestartNotice(args.ledger?.length ?? 0, layout.pools.length, args.storageNamespace);
+            if (notice) pulumi.log.warn(notice, this);
             this.endpoint = this.minio(args, layout);
         }
         this.registerOutputs({ endpointUrl: this.endpoint.endpointUrl, bucket: this.endpoint.bucket, pools: this.poolLedger });

@@ -5,6 +5,7 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { ROLE_LABEL, ROLE_VALUES, type SecretKeyRef } from "../contracts";
+import { RESTART_LABEL, SHARDING_ANNOTATION } from "./restart";
 import { CLEANUP_CONFIG_DIR, CLEANUP_CONFIG_MAP, CLEANUP_SCRIPT, CLEANUP_WORKDIR } from "./media-cache";
 import { HTTP_PORT, METRICS_PORT, PATHS, POD_NAME_PLACEHOLDER, REPLICATION_PORT, workerFileKey } from "./ports";
 import type { Pool } from "./topology";
@@ -30,7 +31,10 @@ export const selectorLabels = (pool: string) => ({ "app.kubernetes.io/name": "sy
 
 export interface WorkloadInputs {
     readonly image: string;
+    /** Checksum of everything but the sharding keys (restart.ts): a change rolls processes one at a time. */
     readonly checksum: pulumi.Input<string>;
+    /** Checksum of the sharding keys: a change restarts every process together (restart.ts). Default: unchanged. */
+    readonly shardingChecksum?: pulumi.Input<string>;
     readonly postgresPassword: SecretKeyRef;
     readonly redisPassword: SecretKeyRef;
     /** Secret with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, for the processes that run the media repository. */
@@ -92,11 +96,13 @@ function podSpec(
         timeoutSeconds: 5,
         failureThreshold,
     });
+    // Named processes (StatefulSets, OnDelete) carry the sharding checksum the reshard Job compares
+    // with; autoscaled pools only roll on the rest (the Job stops them with everything else).
+    const named = kind !== "pool";
     return {
         metadata: {
-            labels: podLabels(name),
-            // Any change to any Synapse file restarts every process (guide §2.5).
-            annotations: { [CHECKSUM_ANNOTATION]: w.checksum },
+            labels: { ...podLabels(name), ...(named ? { [RESTART_LABEL]: "coordinated" } : {}) },
+            annotations: { [CHECKSUM_ANNOTATION]: w.checksum, ...(named ? { [SHARDING_ANNOTATION]: w.shardingChecksum ?? "" } : {}) },
         },
         spec: {
             serviceAccountName: SERVICE_ACCOUNT,

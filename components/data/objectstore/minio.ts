@@ -39,6 +39,10 @@ export function poolStatefulSet(p: MinioPool, pools: readonly MinioPool[], names
             replicas: p.servers,
             // All servers of a pool start together: MinIO waits for a quorum of drives before serving.
             podManagementPolicy: "Parallel",
+            // A new pool changes every server's arguments, and MinIO needs all servers restarted together
+            // with the new pool list (a rolling restart stalls: old and new servers disagree on the pools).
+            // OnDelete: nothing rolls by itself; poolRestartNotice says when and how to restart them all.
+            updateStrategy: { type: "OnDelete" },
             selector: { matchLabels: l },
             template: {
                 metadata: { labels: l },
@@ -127,4 +131,16 @@ export function bootstrapScript(bucket: string, consumers: readonly Consumer[]):
     }
     lines.push("");
     return lines.join("\n");
+}
+
+/** The one command that restarts every MinIO server together (the StatefulSets recreate them with the new pool list). */
+export const restartAllCommand = (namespace: string) => `kubectl -n ${namespace} delete pod -l app.kubernetes.io/name=minio --wait=false`;
+
+/** When a deployed store gets a new pool: the restart the operator must run after this update, else undefined. */
+export function poolRestartNotice(deployedPools: number, plannedPools: number, namespace: string): string | undefined {
+    if (deployedPools === 0 || plannedPools <= deployedPools) return undefined;
+    return (
+        `MinIO: ${plannedPools - deployedPools} pool(s) added to ${deployedPools}; every server must restart together with the new pool list ` +
+        `(a rolling restart stalls). After this update finishes, run: ${restartAllCommand(namespace)}`
+    );
 }
