@@ -6,6 +6,7 @@ import { Controllers, controllersProblems } from "./components/controllers";
 import { DataLayer } from "./components/data";
 import { edgeProblems, matrixApps } from "./components/matrix-apps";
 import { Namespaces } from "./components/namespaces";
+import { DefaultDeny } from "./components/network";
 import { ConfigError, parseStackConfig, type StackConfig } from "./config";
 import type { ControllersConfig } from "./config/sections/controllers";
 import { computePlan, SizingError, type Plan } from "./sizing";
@@ -23,6 +24,8 @@ export default function main(): Record<string, unknown> {
 
     const cluster = new Cluster("cluster", { config: cfg.cluster, plan });
     const namespaces = new Namespaces("namespaces", { provider: cluster.provider });
+    // No pod accepts a connection its component does not allow explicitly.
+    new DefaultDeny("network", {}, { provider: cluster.provider, dependsOn: [namespaces] });
     // The base layer: every cluster-wide controller (and so every CRD) before anything that uses one.
     const controllers = new Controllers("controllers", { config: controllersConfig }, { provider: cluster.provider });
     const data = new DataLayer(

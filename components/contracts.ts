@@ -132,3 +132,7 @@ export function longestRequestSeconds(maxUploadBytes: number): number {
     const upload = Math.ceil((maxUploadBytes * 8) / MIN_CLIENT_UPLOAD_BPS);
     return Math.max(SYNC_LONG_POLL_SECONDS, upload) + SERVER_PROCESSING_SECONDS;
 }
+
+/** maxSurge of every autoscaled Synapse Deployment: during a rollout at the HPA maximum, this many extra pods
+ * per pool hold database connections, and the PostgreSQL role's connection limit leaves room for them. */
+export const ROLLING_MAX_SURGE = 1;

@@ -5,10 +5,11 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { Plan } from "../../sizing/types";
-import type { DataEndpoints } from "../contracts";
+import { NAMESPACES, type DataEndpoints } from "../contracts";
+import { CNPG_NAMESPACE } from "../controllers/catalogue";
 import {
     APP_ROLE, APP_SECRET, clusterSpec, CLUSTER_NAME, DATABASE, LI_SYNC_ROLE, LI_SYNC_SECRET, objectStoreSpec,
-    podMonitorSpec, POSTGRES_PORT, PRIMARY_SERVICE, scheduledBackupSpec, type PostgresInputs,
+    podMonitorSpec, postgresNetworkPolicy, POSTGRES_PORT, PRIMARY_SERVICE, scheduledBackupSpec, type PostgresInputs,
 } from "./postgres/manifests";
 
 export interface PostgresArgs extends PostgresInputs {
@@ -59,6 +60,19 @@ export class PostgresCluster extends pulumi.ComponentResource {
         if (args.podMonitor) {
             new k8s.apiextensions.CustomResource("synapse-db-monitor", podMonitorSpec(ns), { parent, dependsOn: [cluster] });
         }
+
+        new k8s.networking.v1.NetworkPolicy(
+            "synapse-db",
+            postgresNetworkPolicy({
+                namespace: ns,
+                liNamespace: args.liNamespace,
+                operatorNamespace: CNPG_NAMESPACE,
+                monitoringNamespace: NAMESPACES.monitoring,
+                // Every Synapse process carries this label (components/synapse/workloads.ts).
+                clientPodLabels: { "app.kubernetes.io/name": "synapse" },
+            }),
+            { parent },
+        );
 
         this.endpoint = {
             host: `${PRIMARY_SERVICE}.${ns}.svc.cluster.local`,

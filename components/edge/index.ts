@@ -2,7 +2,7 @@
 // which the controllers layer (components/controllers) installs before this.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { edgeObjects, gatewayClass, type EdgeSettings } from "./objects";
+import { EDGE_PROXY_NAMESPACE, edgeNetworkPolicies, edgeObjects, gatewayClass, type EdgeSettings } from "./objects";
 
 export interface EdgeArgs {
     readonly settings: EdgeSettings;
@@ -21,6 +21,7 @@ export class Edge extends pulumi.ComponentResource {
                 child,
             );
         }
+        for (const np of edgeNetworkPolicies(args.settings, EDGE_PROXY_NAMESPACE)) new k8s.networking.v1.NetworkPolicy(np.metadata.name, np, child);
         this.registerOutputs({});
     }
 }

@@ -237,3 +237,21 @@ export const gatewayClass = (name: string): K8sObject => ({
     metadata: { name },
     spec: { controllerName: "gateway.envoyproxy.io/gatewayclass-controller" },
 });
+
+/** cert-manager's HTTP-01 solver pods (letsencrypt mode) run in the edge's namespace and listen here. */
+export const ACME_SOLVER_PORT = 8089;
+
+/** Ingress allows the edge needs in its namespace under the default deny: the proxies reach cert-manager's HTTP-01 solver. */
+export function edgeNetworkPolicies(s: EdgeSettings, proxyNamespace: string) {
+    if (s.tls.mode !== "letsencrypt") return [];
+    return [
+        {
+            metadata: { name: "acme-http01-solver", namespace: s.namespace },
+            spec: {
+                podSelector: { matchLabels: { "acme.cert-manager.io/http01-solver": "true" } },
+                policyTypes: ["Ingress"],
+                ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": proxyNamespace } } }], ports: [{ protocol: "TCP", port: ACME_SOLVER_PORT }] }],
+            },
+        },
+    ];
+}

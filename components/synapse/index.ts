@@ -6,7 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { Plan } from "../../sizing/types";
-import { NAMESPACES, type DataEndpoints } from "../contracts";
+import { NAMESPACES, ROLLING_MAX_SURGE, type DataEndpoints } from "../contracts";
 import { configChecksum, SECRET_FILES, synapseConfigFiles, type SynapseSettings } from "./homeserver";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -220,7 +220,7 @@ export class Synapse extends pulumi.ComponentResource {
                     spec: {
                         // replicas is left to the HPA (min = the plan's count); setting it here would fight the autoscaler on every update.
                         selector: { matchLabels: selector },
-                        strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+                        strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: ROLLING_MAX_SURGE } },
                         template,
                     },
                 },

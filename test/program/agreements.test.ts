@@ -2,6 +2,7 @@
 // under mocks: the public load balancer and the edge's NodePort Service (issue
 // 8 item 9), every custom resource and the release installing its CRD (item 10).
 import { strict as assert } from "assert";
+import { NAMESPACES } from "../../components/contracts";
 import { controllerCatalogue } from "../../components/controllers/catalogue";
 import { runProgram, stackConfigBlock, type ProgramRun, type RegisteredResource } from "../../tools/mock-runtime";
 import { customResources, installOrderProblems, releaseOrderProblems } from "../helpers/install-order";
@@ -96,6 +97,61 @@ describe("agreements across components (real program under mocks)", function () 
         it(`${variant}: every controller release waits for the CRDs it needs at start`, () => {
             const run = runs[variant];
             assert.deepEqual(releaseOrderProblems(run, controllerCatalogue({ envoyGateway: "v0.0.0", certManager: "v0.0.0" }), run.outputs.crdInstallers), []);
+        });
+    }
+
+    const OURS = new Set<string>(Object.values(NAMESPACES));
+    const workloads = (run: ProgramRun) =>
+        [...of(run, "kubernetes:apps/v1:Deployment"), ...of(run, "kubernetes:apps/v1:StatefulSet")].filter((w) => OURS.has(w.inputs.metadata.namespace));
+    const subset = (sel: Record<string, string> | undefined, labels: Record<string, string>) => sel !== undefined && Object.entries(sel).every(([k, v]) => labels[k] === v);
+    const policies = (run: ProgramRun, ns: string) => of(run, "kubernetes:networking.k8s.io/v1:NetworkPolicy").filter((p) => p.inputs.metadata.namespace === ns);
+
+    for (const variant of ["dev", "devHttp"]) {
+        it(`${variant}: every namespace denies ingress by default, and every listening workload has an explicit allow`, () => {
+            const run = runs[variant];
+            for (const ns of OURS) {
+                assert.ok(policies(run, ns).some((p) => JSON.stringify(p.inputs.spec.podSelector) === "{}" && p.inputs.spec.policyTypes.includes("Ingress") && !p.inputs.spec.ingress?.length), `${ns}: no default deny`);
+            }
+            const missing: string[] = [];
+            for (const w of workloads(run)) {
+                const labels = w.inputs.spec.template.metadata.labels;
+                const listens = w.inputs.spec.template.spec.containers.some((c: any) => (c.ports ?? []).length > 0);
+                if (!listens) continue;
+                const allows = policies(run, w.inputs.metadata.namespace).filter((p) => p.inputs.spec.ingress?.length && subset(p.inputs.spec.podSelector.matchLabels, labels));
+                if (allows.length === 0) missing.push(`${w.inputs.metadata.namespace}/${w.inputs.metadata.name}`);
+                for (const p of allows) for (const rule of p.inputs.spec.ingress) assert.ok(rule.from?.length, `${p.inputs.metadata.name}: an ingress rule open to every source`);
+            }
+            assert.deepEqual(missing, []);
+        });
+
+        it(`${variant}: PostgreSQL accepts connections only from Synapse, its own instances, the operator, LI and monitoring`, () => {
+            const run = runs[variant];
+            const pg = policies(run, NAMESPACES.matrix).filter((p) => p.inputs.spec.podSelector.matchLabels?.["cnpg.io/cluster"] === "synapse-db");
+            assert.equal(pg.length, 1);
+            const sources = pg[0].inputs.spec.ingress.filter((r: any) => r.ports.some((p: any) => p.port === 5432)).flatMap((r: any) => r.from);
+            assert.ok(sources.length > 0 && sources.every((f: any) => f.podSelector || f.namespaceSelector), JSON.stringify(sources));
+            assert.ok(!sources.some((f: any) => f.namespaceSelector && Object.keys(f.namespaceSelector).length === 0), "no namespace-wide wildcard");
+        });
+
+        it(`${variant}: every workload with more than one replica has a disruption budget`, () => {
+            const run = runs[variant];
+            const pdbs = of(run, "kubernetes:policy/v1:PodDisruptionBudget");
+            const missing = workloads(run)
+                .filter((w) => w.inputs.spec.replicas === undefined || w.inputs.spec.replicas > 1)
+                .filter((w) => !pdbs.some((p) => p.inputs.metadata.namespace === w.inputs.metadata.namespace && subset(p.inputs.spec.selector.matchLabels, w.inputs.spec.template.metadata.labels)))
+                .map((w) => `${w.inputs.metadata.namespace}/${w.inputs.metadata.name}`);
+            assert.deepEqual(missing, []);
+        });
+
+        it(`${variant}: MinIO servers and the bootstrap Job have requests and limits`, () => {
+            const run = runs[variant];
+            const minio = [...of(run, "kubernetes:apps/v1:StatefulSet"), ...of(run, "kubernetes:batch/v1:Job")].filter((w) => w.inputs.metadata.namespace === NAMESPACES.storage);
+            assert.ok(minio.length >= 2);
+            for (const w of minio) {
+                for (const c of w.inputs.spec.template.spec.containers) {
+                    assert.ok(c.resources?.requests?.cpu && c.resources?.requests?.memory && c.resources?.limits?.memory, `${w.inputs.metadata.name}/${c.name}`);
+                }
+            }
         });
     }
 

@@ -29,7 +29,15 @@ export function serverArgs(pools: readonly MinioPool[], namespace: string): stri
     ];
 }
 
-export function poolStatefulSet(p: MinioPool, pools: readonly MinioPool[], namespace: string, storageClass: string, parity: number) {
+/** Requests and limits of the bootstrap Job (one mc client). */
+export const BOOTSTRAP_RESOURCES = { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } };
+
+/** One MinIO server per storage server: it requests what the server leaves after the kubelet, OS and daemon sets. */
+export function minioResources(server: { cpu: number; memoryGiB: number }) {
+    return { requests: { cpu: String(server.cpu), memory: `${server.memoryGiB}Gi` }, limits: { memory: `${server.memoryGiB}Gi` } };
+}
+
+export function poolStatefulSet(p: MinioPool, pools: readonly MinioPool[], namespace: string, storageClass: string, parity: number, server: { cpu: number; memoryGiB: number } = { cpu: 1, memoryGiB: 2 }) {
     const l = labels(p);
     const storage = ROLE_VALUES.storage;
     return {
@@ -64,6 +72,7 @@ export function poolStatefulSet(p: MinioPool, pools: readonly MinioPool[], names
                             securityContext: restrictedContainer,
                             image: MINIO_IMAGE,
                             args: serverArgs(pools, namespace),
+                            resources: minioResources(server),
                             env: [
                                 { name: "MINIO_ROOT_USER", valueFrom: { secretKeyRef: { name: ROOT_SECRET, key: "user" } } },
                                 { name: "MINIO_ROOT_PASSWORD", valueFrom: { secretKeyRef: { name: ROOT_SECRET, key: "password" } } },
