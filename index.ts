@@ -2,10 +2,13 @@
 // then build the components from it. Nothing here decides a number.
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster, clusterProblems } from "./components/cluster";
+import { Controllers, controllersProblems } from "./components/controllers";
 import { DataLayer } from "./components/data";
 import { edgeProblems, matrixApps } from "./components/matrix-apps";
 import { Namespaces } from "./components/namespaces";
+import { DefaultDeny } from "./components/network";
 import { ConfigError, parseStackConfig, type StackConfig } from "./config";
+import type { ControllersConfig } from "./config/sections/controllers";
 import { computePlan, SizingError, type Plan } from "./sizing";
 
 /** The program. Pulumi calls the default export and turns its result into stack outputs. */
@@ -14,18 +17,24 @@ export default function main(): Record<string, unknown> {
     // registers nothing and reports every problem in one error.
     const cfg = readConfig();
     const plan = planOrConfigError(cfg);
-    const clusterIssues = [...clusterProblems(cfg.cluster, plan), ...edgeProblems(cfg)];
+    // StackConfig's inferred type is wide (config/index.ts); the section's own type is exact.
+    const controllersConfig = (cfg as unknown as { controllers: ControllersConfig }).controllers;
+    const clusterIssues = [...clusterProblems(cfg.cluster, plan), ...edgeProblems(cfg), ...controllersProblems(controllersConfig)];
     if (clusterIssues.length > 0) throw new ConfigError(clusterIssues);
 
     const cluster = new Cluster("cluster", { config: cfg.cluster, plan });
     const namespaces = new Namespaces("namespaces", { provider: cluster.provider });
+    // No pod accepts a connection its component does not allow explicitly.
+    new DefaultDeny("network", {}, { provider: cluster.provider, dependsOn: [namespaces] });
+    // The base layer: every cluster-wide controller (and so every CRD) before anything that uses one.
+    const controllers = new Controllers("controllers", { config: controllersConfig }, { provider: cluster.provider });
     const data = new DataLayer(
         "data",
-        { plan, config: cfg.data, storageClasses: cluster.storageClasses },
-        { provider: cluster.provider, dependsOn: [namespaces] },
+        { plan, config: cfg.data, storageClasses: cluster.storageClasses, monitoringCrds: controllers.serves("monitoring.coreos.com") },
+        { provider: cluster.provider, dependsOn: [namespaces, controllers] },
     );
     // Synapse, its router, Element Web and the edge, on the data layer's endpoints.
-    const apps = matrixApps(cfg, plan, data.endpoints, { provider: cluster.provider, dependsOn: [namespaces, data] });
+    const apps = matrixApps(cfg, plan, data.endpoints, { provider: cluster.provider, dependsOn: [namespaces, controllers, data] });
 
     return {
         /** The whole sizing plan, so `pulumi preview` shows what will be built before anything is. */
@@ -34,6 +43,8 @@ export default function main(): Record<string, unknown> {
         /** Every Synapse process pool: kind, pods or autoscaling bounds, and why it exists. */
         synapse: apps.synapse.summary,
         storageClasses: cluster.storageClasses,
+        /** Which release installs each CRD group this stack uses ("preinstalled": the cluster already has it). */
+        crdInstallers: controllers.crdInstallers,
         dataEndpoints: data.endpoints,
         /** Record in matrix:data.objectStore.pools before changing tier (pools are append-only). */
         objectStorePools: data.objectStorePools,

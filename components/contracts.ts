@@ -111,3 +111,28 @@ export const LI_ADMIN_HOST_PORT = 443;
 
 /** Extra node label carrying a server's stable name (e.g. database-0), independent of the tier. */
 export const SERVER_LABEL = "matrix-scale.io/server";
+
+/**
+ * The longest HTTP request the deployment serves, and the one timeout every
+ * hop (edge, router, Synapse's listener) allows for it. A /sync long-polls for
+ * the client's `timeout` (30 s in Element and the spec's examples); an upload
+ * of the plan's max_upload_size must finish at MIN_CLIENT_UPLOAD_BPS. Every hop
+ * uses HTTP_REQUEST_TIMEOUT_SECONDS; a test checks it covers every plan's
+ * longest request, so a larger upload limit cannot silently outgrow it.
+ */
+export const SYNC_LONG_POLL_SECONDS = 30;
+/** Slowest client upload speed supported: 1 Mbit/s (a weak mobile uplink). */
+export const MIN_CLIENT_UPLOAD_BPS = 1_000_000;
+/** Time Synapse may need after the body arrived (thumbnailing, the synchronous S3 write, antivirus). */
+export const SERVER_PROCESSING_SECONDS = 60;
+export const HTTP_REQUEST_TIMEOUT_SECONDS = 900;
+
+/** Seconds the longest allowed request takes, for a plan's max_upload_size in bytes. */
+export function longestRequestSeconds(maxUploadBytes: number): number {
+    const upload = Math.ceil((maxUploadBytes * 8) / MIN_CLIENT_UPLOAD_BPS);
+    return Math.max(SYNC_LONG_POLL_SECONDS, upload) + SERVER_PROCESSING_SECONDS;
+}
+
+/** maxSurge of every autoscaled Synapse Deployment: during a rollout at the HPA maximum, this many extra pods
+ * per pool hold database connections, and the PostgreSQL role's connection limit leaves room for them. */
+export const ROLLING_MAX_SURGE = 1;

@@ -80,9 +80,6 @@ export function matrixApps(
                 router: { service: router.serviceName, port: router.port },
                 element: { service: element.serviceName, port: element.port },
             },
-            installControllers: cfg.edge.installControllers,
-            envoyGatewayVersion: cfg.edge.envoyGatewayVersion,
-            certManagerVersion: cfg.edge.certManagerVersion,
         },
         opts,
     );

@@ -91,6 +91,17 @@ function connectionBudget(plan: Plan): string {
     return text;
 }
 
+/**
+ * Checked in Synapse's source (media_repository.py, _apply_media_retention_rules ->
+ * delete_old_local_media -> delete_url_cache_media): local media past
+ * local_media_lifetime loses its local_media_repository row, so it is gone for
+ * every user even though the object stays in the bucket.
+ */
+export const MEDIA_RETENTION_ERRATUM =
+    "§10.4 sets `media_retention.local_media_lifetime: 30d` as a local cache lifetime, but Synapse deletes local media older than that " +
+    "(the file and its database row: clients get 404 although the object stays in S3). The program does not set it; the media workers' " +
+    "local copies are trimmed by the S3 storage provider's `s3_media_upload` instead, which keeps the media.";
+
 export function guideErrata(plan: Plan, b: Bracket): string[] {
     const errata: string[] = [
         "Rate limits: the guide's `rate_limiting:` block and `federation.max_concurrent_requests` are not Synapse keys; the plan uses top-level " +
@@ -125,6 +136,7 @@ export function guideErrata(plan: Plan, b: Bracket): string[] {
             "§7.2 writes the 20K pool total as 25 + (15 x 38) = 595 \"< 510\" (it is not) and §12.4 counts 39 x 15 = 585; §7.3 and the §9.2 table settle on worker cp_max 12 (481), which the plan uses.",
         );
     }
+    errata.push(MEDIA_RETENTION_ERRATUM);
     errata.push("Call failure alert: §8.2 says act above 5% call failures, §11.4 above 2%; the plan alerts at 2%.");
     return errata;
 }

@@ -39,10 +39,11 @@ describe("stack config", () => {
                 redis: { sentinelDownAfterMs: 5000, sentinelFailoverTimeoutMs: 30000, haproxyReplicas: 2, haproxyCheckIntervalMs: 1000 },
                 objectStore: { backend: "minio", bucket: "synapse-media", region: "us-east-1" },
             },
-            synapse: { image: "ghcr.io/element-hq/synapse:v1.157.1" },
+            synapse: { image: "ghcr.io/element-hq/synapse:v1.163.2" },
             router: { image: "haproxy:2.6.22", replicas: 2, trustedProxies: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] },
             element: { image: "vectorim/element-web:v1.12.32", replicas: 2 },
-            edge: { tls: { mode: "internalCa" }, adminNetworks: [], gatewayClassName: "envoy-gateway", installControllers: true, envoyGatewayVersion: "v1.10.0", certManagerVersion: "v1.17.2" },
+            edge: { tls: { mode: "internalCa" }, adminNetworks: [], gatewayClassName: "envoy-gateway" },
+            controllers: { envoyGatewayVersion: "v1.10.0", certManagerVersion: "v1.17.2", preinstalledCrds: [] },
         });
     });
 

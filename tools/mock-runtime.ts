@@ -36,6 +36,8 @@ export interface RegisteredResource {
     readonly id?: string;
     /** false for component resources. */
     readonly custom: boolean;
+    /** URNs this resource waits for (explicit dependsOn, expanded through components to their custom resources, plus inputs' dependencies), as sent to the engine. */
+    readonly dependencies: readonly string[];
 }
 
 export interface ProgramRun {
@@ -272,6 +274,7 @@ async function runOnce(options: RunOptions): Promise<ProgramRun> {
                     urn,
                     ...(resp.getId() ? { id: resp.getId() } : {}),
                     custom: req.getCustom(),
+                    dependencies: req.getDependenciesList() as string[],
                 });
             }
             callback(err, resp);
@@ -355,4 +358,28 @@ async function programOutputs(program: Record<string, unknown>): Promise<unknown
 /** Finds resources by type token (and name, if given). */
 export function byType(run: ProgramRun, type: string, name?: string): RegisteredResource[] {
     return run.resources.filter((r) => r.type === type && (name === undefined || r.name === name));
+}
+
+/**
+ * Every resource a resource waits for before the engine creates it: its own
+ * dependencies and, since the SDK registers a child only once its parent is
+ * registered (and a component only after its dependencies exist), its
+ * parents' dependencies, transitively.
+ */
+export function transitiveDependencies(run: ProgramRun, urn: string): Set<string> {
+    const byUrn = new Map(run.resources.map((r) => [r.urn, r]));
+    const seen = new Set<string>();
+    const stack = [urn];
+    while (stack.length > 0) {
+        const r = byUrn.get(stack.pop()!);
+        if (!r) continue;
+        for (const next of [...r.dependencies, ...(r.parent ? [r.parent] : [])]) {
+            if (!seen.has(next)) {
+                seen.add(next);
+                stack.push(next);
+            }
+        }
+    }
+    seen.delete(urn);
+    return seen;
 }

@@ -17,6 +17,10 @@ export interface DataLayerArgs {
     readonly config: DataConfig;
     /** StorageClass per disk type; the existing-cluster provider may rename them. */
     readonly storageClasses?: Readonly<Record<"ssd" | "nvme" | "hdd", string>>;
+    /** Whether the cluster serves monitoring.coreos.com (Controllers.serves); without it no PodMonitor is created. Default false. */
+    readonly monitoringCrds?: boolean;
+    /** Networks of the call servers: LiveKit runs on their host network, so only an ipBlock lets it reach its Redis. */
+    readonly callServerCidrs?: readonly string[];
 }
 
 export class DataLayer extends pulumi.ComponentResource {
@@ -42,6 +46,7 @@ export class DataLayer extends pulumi.ComponentResource {
                 liNamespace: NAMESPACES.li,
                 storageClass: sc.nvme,
                 minStorageGB: floor.postgres.storageGB,
+                podMonitor: args.monitoringCrds ?? false,
                 ...(config.postgres.backup ? { backup: config.postgres.backup } : {}),
             },
             { parent: this },
@@ -62,7 +67,15 @@ export class DataLayer extends pulumi.ComponentResource {
         );
         const livekitRedis = new RedisHaGroup(
             "redis-livekit",
-            { group: "livekit", namespace: NAMESPACES.calls, plan: plan.redis.livekit, storageClass: sc.ssd, volumeGiB: redisGiB("livekit"), ...timing },
+            {
+                group: "livekit",
+                namespace: NAMESPACES.calls,
+                plan: plan.redis.livekit,
+                storageClass: sc.ssd,
+                volumeGiB: redisGiB("livekit"),
+                ...timing,
+                ...(args.callServerCidrs ? { hostNetworkClientCidrs: args.callServerCidrs } : {}),
+            },
             { parent: this },
         );
         const media = new MediaObjectStore(

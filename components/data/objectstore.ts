@@ -11,7 +11,8 @@ import type { Plan } from "../../sizing/types";
 import type { DataEndpoints } from "../contracts";
 import { allowFromNamespaces } from "./network";
 import { restrictedContainer, restrictedPod } from "./security";
-import { API_SERVICE, bootstrapScript, consumerSecret, HEADLESS, MINIO_IMAGE, MINIO_PORT, poolClaims, poolStatefulSet, ROOT_SECRET } from "./objectstore/minio";
+import { dedicatedPod } from "../../sizing/plan";
+import { API_SERVICE, BOOTSTRAP_RESOURCES, bootstrapScript, consumerSecret, HEADLESS, MINIO_IMAGE, MINIO_PORT, poolClaims, poolRestartNotice, poolStatefulSet, ROOT_SECRET } from "./objectstore/minio";
 import { accessKeyId, bucketPolicy, policyName, type Consumer } from "./objectstore/policies";
 import { ledgerOf, poolLayout } from "./objectstore/pools";
 
@@ -52,6 +53,8 @@ export class MediaObjectStore extends pulumi.ComponentResource {
             const layout = poolLayout(args.plan, args.ledger);
             if (layout.errors.length > 0) throw new Error(layout.errors.join("\n"));
             this.poolLedger = ledgerOf(layout);
+            const notice = poolRestartNotice(args.ledger?.length ?? 0, layout.pools.length, args.storageNamespace);
+            if (notice) pulumi.log.warn(notice, this);
             this.endpoint = this.minio(args, layout);
         }
         this.registerOutputs({ endpointUrl: this.endpoint.endpointUrl, bucket: this.endpoint.bucket, pools: this.poolLedger });
@@ -83,13 +86,19 @@ export class MediaObjectStore extends pulumi.ComponentResource {
         for (const p of layout.pools) {
             const claims = poolClaims(p, ns, args.storageClass).map((c) => new k8s.core.v1.PersistentVolumeClaim(c.metadata.name, c, { parent, retainOnDelete: true }));
             sets.push(
-                new k8s.apps.v1.StatefulSet(p.name, poolStatefulSet(p, layout.pools, ns, args.storageClass, args.plan.objectStore.parity), {
+                new k8s.apps.v1.StatefulSet(p.name, poolStatefulSet(p, layout.pools, ns, args.storageClass, args.plan.objectStore.parity, dedicatedPod(args.plan.nodePools.storage)), {
                     parent,
                     dependsOn: [root, ...claims],
                 }),
             );
         }
 
+        // One server down at a time across all pools (a drain never takes two erasure-set members at once).
+        new k8s.policy.v1.PodDisruptionBudget(
+            "minio",
+            { metadata: { name: "minio", namespace: ns }, spec: { maxUnavailable: 1, selector: { matchLabels: { "app.kubernetes.io/name": "minio" } } } },
+            { parent },
+        );
         // S3 clients: Synapse, the LI instance, the bootstrap Job and MinIO's own servers (inter-node traffic).
         new k8s.networking.v1.NetworkPolicy(
             "minio-ingress",
@@ -143,6 +152,7 @@ export class MediaObjectStore extends pulumi.ComponentResource {
                                     securityContext: restrictedContainer,
                                     image: MINIO_IMAGE,
                                     command: ["sh", "/scripts/bootstrap.sh"],
+                                    resources: BOOTSTRAP_RESOURCES,
                                     env,
                                     volumeMounts: [
                                         { name: "scripts", mountPath: "/scripts" },

@@ -1,23 +1,23 @@
-// Synapse's PostgreSQL: the CloudNativePG operator and Barman Cloud plugin
-// (pinned Helm releases), the Cluster, its backups, monitoring and roles.
+// Synapse's PostgreSQL: the Cluster, its backups, monitoring and roles. The
+// CloudNativePG operator and the Barman Cloud plugin are cluster-wide
+// controllers (components/controllers), installed before this layer.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { Plan } from "../../sizing/types";
-import type { DataEndpoints } from "../contracts";
+import { NAMESPACES, type DataEndpoints } from "../contracts";
+import { CNPG_NAMESPACE } from "../controllers/catalogue";
 import {
     APP_ROLE, APP_SECRET, clusterSpec, CLUSTER_NAME, DATABASE, LI_SYNC_ROLE, LI_SYNC_SECRET, objectStoreSpec,
-    podMonitorSpec, POSTGRES_PORT, PRIMARY_SERVICE, scheduledBackupSpec, type PostgresInputs,
+    podMonitorSpec, postgresNetworkPolicy, POSTGRES_PORT, PRIMARY_SERVICE, scheduledBackupSpec, type PostgresInputs,
 } from "./postgres/manifests";
-
-export const CNPG_CHART = { chart: "cloudnative-pg", version: "0.27.1", repo: "https://cloudnative-pg.github.io/charts" } as const;
-export const BARMAN_CHART = { chart: "plugin-barman-cloud", version: "0.4.0", repo: "https://cloudnative-pg.github.io/charts" } as const;
-export const OPERATOR_NAMESPACE = "cnpg-system";
 
 export interface PostgresArgs extends PostgresInputs {
     readonly plan: Plan;
     /** Namespace of the lawful-intercept instance, which receives the read-only role's credentials. */
     readonly liNamespace: string;
+    /** Create the PodMonitor: only when the cluster serves monitoring.coreos.com (a release installs it or the stack says it is there). */
+    readonly podMonitor: boolean;
 }
 
 function basicAuth(name: string, namespace: string, username: string, password: pulumi.Output<string>, parent: pulumi.Resource) {
@@ -36,19 +36,6 @@ export class PostgresCluster extends pulumi.ComponentResource {
         const parent = this;
         const ns = args.namespace;
 
-        const operator = new k8s.helm.v3.Release(
-            "cnpg-operator",
-            {
-                name: "cnpg",
-                chart: CNPG_CHART.chart,
-                version: CNPG_CHART.version,
-                repositoryOpts: { repo: CNPG_CHART.repo },
-                namespace: OPERATOR_NAMESPACE,
-                createNamespace: true,
-                values: { monitoring: { podMonitorEnabled: false } },
-            },
-            { parent },
-        );
         const appPassword = new random.RandomPassword("synapse-db-app", { length: 32, special: false }, { parent });
         const liPassword = new random.RandomPassword("synapse-db-li-sync", { length: 32, special: false }, { parent });
         const appSecret = basicAuth(APP_SECRET, ns, APP_ROLE, appPassword.result, parent);
@@ -58,34 +45,34 @@ export class PostgresCluster extends pulumi.ComponentResource {
         const backup = args.backup;
         const backupDeps: pulumi.Resource[] = [];
         if (backup) {
-            const barman = new k8s.helm.v3.Release(
-                "cnpg-barman-cloud",
-                {
-                    name: "barman-cloud",
-                    chart: BARMAN_CHART.chart,
-                    version: BARMAN_CHART.version,
-                    repositoryOpts: { repo: BARMAN_CHART.repo },
-                    namespace: OPERATOR_NAMESPACE,
-                },
-                { parent, dependsOn: [operator] },
-            );
-            const objectStore = new k8s.apiextensions.CustomResource("synapse-db-backup-store", objectStoreSpec({ ...args, backup }), {
-                parent,
-                dependsOn: [barman],
-            });
-            backupDeps.push(barman, objectStore);
+            backupDeps.push(new k8s.apiextensions.CustomResource("synapse-db-backup-store", objectStoreSpec({ ...args, backup }), { parent }));
         } else {
             pulumi.log.warn("PostgreSQL has NO backups: set matrix:data.postgres.backup (an S3-compatible target other than the media store).", this);
         }
 
         const cluster = new k8s.apiextensions.CustomResource("synapse-db", clusterSpec(args.plan, args), {
             parent,
-            dependsOn: [operator, appSecret, liSecret, ...backupDeps],
+            dependsOn: [appSecret, liSecret, ...backupDeps],
         });
         if (backup) {
             new k8s.apiextensions.CustomResource("synapse-db-daily", scheduledBackupSpec({ ...args, backup }), { parent, dependsOn: [cluster] });
         }
-        new k8s.apiextensions.CustomResource("synapse-db-monitor", podMonitorSpec(ns), { parent, dependsOn: [cluster] });
+        if (args.podMonitor) {
+            new k8s.apiextensions.CustomResource("synapse-db-monitor", podMonitorSpec(ns), { parent, dependsOn: [cluster] });
+        }
+
+        new k8s.networking.v1.NetworkPolicy(
+            "synapse-db",
+            postgresNetworkPolicy({
+                namespace: ns,
+                liNamespace: args.liNamespace,
+                operatorNamespace: CNPG_NAMESPACE,
+                monitoringNamespace: NAMESPACES.monitoring,
+                // Every Synapse process carries this label (components/synapse/workloads.ts).
+                clientPodLabels: { "app.kubernetes.io/name": "synapse" },
+            }),
+            { parent },
+        );
 
         this.endpoint = {
             host: `${PRIMARY_SERVICE}.${ns}.svc.cluster.local`,

@@ -51,13 +51,19 @@ export class RedisHaGroup extends pulumi.ComponentResource {
             );
         }
         if (args.haproxy) {
-            new k8s.apps.v1.Deployment(n.haproxy, haproxyDeployment(args), { parent, dependsOn: [auth, config] });
+            const haproxy = haproxyDeployment(args);
+            new k8s.apps.v1.Deployment(n.haproxy, haproxy, { parent, dependsOn: [auth, config] });
+            new k8s.policy.v1.PodDisruptionBudget(
+                n.haproxy,
+                { metadata: { name: n.haproxy, namespace: args.namespace }, spec: { maxUnavailable: 1, selector: { matchLabels: haproxy.spec.selector.matchLabels } } },
+                { parent },
+            );
             this.masterService = args.haproxy.serviceName;
         }
         // Redis, Sentinel and HAProxy talk to each other and to their clients inside the group's namespace only.
         new k8s.networking.v1.NetworkPolicy(
             `${n.base}-ingress`,
-            allowFromNamespaces(`${n.base}-ingress`, args.namespace, { "app.kubernetes.io/instance": n.base }, [REDIS_PORT, SENTINEL_PORT], [args.namespace]),
+            allowFromNamespaces(`${n.base}-ingress`, args.namespace, { "app.kubernetes.io/instance": n.base }, [REDIS_PORT, SENTINEL_PORT], [args.namespace], args.hostNetworkClientCidrs),
             { parent },
         );
         if (args.haproxy) {

@@ -6,6 +6,8 @@
 // /.well-known/matrix); /_synapse/admin only from the admin networks;
 // /_synapse/metrics is refused at the edge (and again by the router).
 
+import { EDGE_NODE_PORTS, HTTP_REQUEST_TIMEOUT_SECONDS } from "../contracts";
+
 export type TlsMode =
     | { readonly mode: "letsencrypt"; readonly email: string; readonly staging: boolean }
     | { readonly mode: "internalCa" }
@@ -34,11 +36,15 @@ export interface K8sObject {
 export const GATEWAY = "matrix";
 export const TLS_SECRET = "matrix-tls";
 export const PROXY_CONFIG = "matrix-edge";
-/** Where Envoy Gateway runs its proxies (its controller's namespace, as installed by edge/index.ts). */
-export const EDGE_PROXY_NAMESPACE = "envoy-gateway-system";
+/** Where Envoy Gateway runs its proxies (its controller's namespace, as installed by the controllers layer). */
+export { EDGE_PROXY_NAMESPACE } from "../controllers/catalogue";
 const GW_API = "gateway.networking.k8s.io/v1";
 const CM_API = "cert-manager.io/v1";
 const EG_API = "gateway.envoyproxy.io/v1alpha1";
+
+/** Gateway listener ports (= Envoy Service ports) and the NodePort each is exposed on. */
+export const EDGE_LISTENER_PORTS = { https: 443, http: 80 } as const;
+export const EDGE_LISTENERS = (["https", "http"] as const).map((name) => ({ name, port: EDGE_LISTENER_PORTS[name], nodePort: EDGE_NODE_PORTS[name] }));
 
 const hosts = (s: EdgeSettings) => [...new Set([s.matrixHost, s.elementHost, s.serverName])];
 
@@ -59,13 +65,15 @@ export function edgeObjects(s: EdgeSettings): K8sObject[] {
     const httpsListeners = hosts(s).map((h, i) => ({
         name: `https-${i}`,
         protocol: "HTTPS",
-        port: 443,
+        port: EDGE_LISTENER_PORTS.https,
         hostname: h,
         tls: { mode: "Terminate", certificateRefs: [{ kind: "Secret", name: secret }] },
         allowedRoutes: { namespaces: { from: "Same" } },
     }));
-    // Two Envoy proxies with a disruption budget; Envoy Gateway keeps externalTrafficPolicy Local on
-    // their Service, so the proxies see the real client address the admin rule and the router rely on.
+    // Two Envoy proxies with a disruption budget. Their Service is a NodePort Service on exactly the
+    // ports the public load balancer forwards to (contracts.ts); no cloud load balancer controller runs.
+    // externalTrafficPolicy Local: the proxies see the real client address the admin rule and the router
+    // rely on, and the load balancer's health check marks nodes without a proxy unhealthy.
     out.push({
         apiVersion: EG_API,
         kind: "EnvoyProxy",
@@ -76,7 +84,13 @@ export function edgeObjects(s: EdgeSettings): K8sObject[] {
                 kubernetes: {
                     envoyDeployment: { replicas: 2 },
                     envoyPDB: { minAvailable: 1 },
-                    envoyService: { externalTrafficPolicy: "Local" },
+                    envoyService: {
+                        type: "NodePort",
+                        externalTrafficPolicy: "Local",
+                        // Envoy Gateway names the Service ports after the Gateway listeners' ports; a strategic
+                        // merge (keyed by port) pins each one's nodePort instead of a random one.
+                        patch: { type: "StrategicMerge", value: { spec: { ports: EDGE_LISTENERS.map((l) => ({ port: l.port, nodePort: l.nodePort })) } } },
+                    },
                 },
             },
         },
@@ -88,9 +102,11 @@ export function edgeObjects(s: EdgeSettings): K8sObject[] {
         spec: {
             gatewayClassName: s.gatewayClassName,
             infrastructure: { parametersRef: { group: "gateway.envoyproxy.io", kind: "EnvoyProxy", name: PROXY_CONFIG } },
-            listeners: [{ name: "http", protocol: "HTTP", port: 80, allowedRoutes: { namespaces: { from: "Same" } } }, ...httpsListeners],
+            listeners: [{ name: "http", protocol: "HTTP", port: EDGE_LISTENER_PORTS.http, allowedRoutes: { namespaces: { from: "Same" } } }, ...httpsListeners],
         },
     });
+    // Envoy cuts a route at 15 s by default: /sync long-polls 30 s and large uploads take minutes.
+    const timeouts = { request: `${HTTP_REQUEST_TIMEOUT_SECONDS}s`, backendRequest: `${HTTP_REQUEST_TIMEOUT_SECONDS}s` };
     const https = (hostname: string) => ({ name: GATEWAY, sectionName: httpsListeners.find((l) => l.hostname === hostname)!.name });
     const routerRef = [{ name: s.router.service, port: s.router.port }];
     const prefix = (value: string) => ({ path: { type: "PathPrefix", value } });
@@ -112,7 +128,7 @@ export function edgeObjects(s: EdgeSettings): K8sObject[] {
         spec: {
             parentRefs: [https(s.matrixHost)],
             hostnames: [s.matrixHost],
-            rules: [{ matches: [prefix("/_matrix"), prefix("/_synapse/client"), prefix("/.well-known/matrix")], backendRefs: routerRef }],
+            rules: [{ matches: [prefix("/_matrix"), prefix("/_synapse/client"), prefix("/.well-known/matrix")], backendRefs: routerRef, timeouts }],
         },
     });
     if (s.serverName !== s.matrixHost) {
@@ -120,26 +136,36 @@ export function edgeObjects(s: EdgeSettings): K8sObject[] {
             apiVersion: GW_API,
             kind: "HTTPRoute",
             metadata: { name: "matrix-well-known", namespace: ns },
-            spec: { parentRefs: [https(s.serverName)], hostnames: [s.serverName], rules: [{ matches: [prefix("/.well-known/matrix")], backendRefs: routerRef }] },
+            spec: { parentRefs: [https(s.serverName)], hostnames: [s.serverName], rules: [{ matches: [prefix("/.well-known/matrix")], backendRefs: routerRef, timeouts }] },
         });
     }
     out.push({
         apiVersion: GW_API,
         kind: "HTTPRoute",
         metadata: { name: "matrix-admin", namespace: ns },
-        spec: { parentRefs: [https(s.matrixHost)], hostnames: [s.matrixHost], rules: [{ matches: [prefix("/_synapse/admin")], backendRefs: routerRef }] },
+        spec: { parentRefs: [https(s.matrixHost)], hostnames: [s.matrixHost], rules: [{ matches: [prefix("/_synapse/admin")], backendRefs: routerRef, timeouts }] },
     });
     out.push({
         apiVersion: GW_API,
         kind: "HTTPRoute",
         metadata: { name: "matrix-metrics-refused", namespace: ns },
-        spec: { parentRefs: [https(s.matrixHost)], hostnames: [s.matrixHost], rules: [{ matches: [prefix("/_synapse/metrics")], backendRefs: routerRef }] },
+        spec: { parentRefs: [https(s.matrixHost)], hostnames: [s.matrixHost], rules: [{ matches: [prefix("/_synapse/metrics")], backendRefs: routerRef, timeouts }] },
     });
     out.push({
         apiVersion: GW_API,
         kind: "HTTPRoute",
         metadata: { name: "element", namespace: ns },
-        spec: { parentRefs: [https(s.elementHost)], hostnames: [s.elementHost], rules: [{ matches: [prefix("/")], backendRefs: [{ name: s.element.service, port: s.element.port }] }] },
+        spec: { parentRefs: [https(s.elementHost)], hostnames: [s.elementHost], rules: [{ matches: [prefix("/")], backendRefs: [{ name: s.element.service, port: s.element.port }], timeouts }] },
+    });
+    // The whole request body must arrive within the same limit (a slow upload is legitimate, a stalled one is not).
+    out.push({
+        apiVersion: EG_API,
+        kind: "ClientTrafficPolicy",
+        metadata: { name: GATEWAY, namespace: ns },
+        spec: {
+            targetRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: GATEWAY }],
+            timeout: { http: { requestReceivedTimeout: `${HTTP_REQUEST_TIMEOUT_SECONDS}s` } },
+        },
     });
     const targetRoute = (name: string) => [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", name }];
     out.push({
@@ -211,3 +237,21 @@ export const gatewayClass = (name: string): K8sObject => ({
     metadata: { name },
     spec: { controllerName: "gateway.envoyproxy.io/gatewayclass-controller" },
 });
+
+/** cert-manager's HTTP-01 solver pods (letsencrypt mode) run in the edge's namespace and listen here. */
+export const ACME_SOLVER_PORT = 8089;
+
+/** Ingress allows the edge needs in its namespace under the default deny: the proxies reach cert-manager's HTTP-01 solver. */
+export function edgeNetworkPolicies(s: EdgeSettings, proxyNamespace: string) {
+    if (s.tls.mode !== "letsencrypt") return [];
+    return [
+        {
+            metadata: { name: "acme-http01-solver", namespace: s.namespace },
+            spec: {
+                podSelector: { matchLabels: { "acme.cert-manager.io/http01-solver": "true" } },
+                policyTypes: ["Ingress"],
+                ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": proxyNamespace } } }], ports: [{ protocol: "TCP", port: ACME_SOLVER_PORT }] }],
+            },
+        },
+    ];
+}

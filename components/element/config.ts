@@ -25,6 +25,7 @@ export function elementConfig(s: ElementSettings): Record<string, unknown> {
         integrations_rest_url: "",
         integrations_widgets_urls: [],
         bug_report_endpoint_url: "",
-        setting_defaults: { UIFeature_registration: false, UIFeature_thirdPartyId: false },
+        // Element's setting names (src/settings/UIFeature.ts): "UIFeature." and the feature; an unknown key is silently ignored.
+        setting_defaults: { "UIFeature.registration": false, "UIFeature.thirdPartyId": false },
     };
 }

@@ -4,6 +4,7 @@
 // discovery over each pool's headless Service (server-template) or each
 // StatefulSet pod's stable name, never a ClusterIP.
 import type { WorkerType } from "../../sizing/types";
+import { HTTP_REQUEST_TIMEOUT_SECONDS } from "../contracts";
 import { HTTP_PORT } from "../synapse/ports";
 import { instanceHttpAddress, poolServiceHost, type Pool, type Topology } from "../synapse/topology";
 import type { Balance, RouteGroup } from "../synapse/worker-table";
@@ -151,9 +152,11 @@ export function haproxyConfig(topo: Topology, r: RouterSettings): string {
         "option redispatch",
         "retries 2",
         "timeout connect 5s",
-        // /sync long-polls for up to the client's timeout (30 s by default) plus processing.
-        "timeout client 180s",
-        "timeout server 180s",
+        // Inactivity limits, at least the longest request (contracts.ts): a /sync long-poll, or an
+        // upload at the slowest supported client speed while Synapse waits for the whole body.
+        `timeout client ${HTTP_REQUEST_TIMEOUT_SECONDS}s`,
+        `timeout server ${HTTP_REQUEST_TIMEOUT_SECONDS}s`,
+        // Headers only: without option http-buffer-request the body is streamed, not timed here.
         "timeout http-request 15s",
         "timeout http-keep-alive 15s",
         "timeout queue 30s",

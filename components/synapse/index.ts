@@ -6,8 +6,12 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { Plan } from "../../sizing/types";
-import { NAMESPACES, type DataEndpoints } from "../contracts";
+import { NAMESPACES, ROLLING_MAX_SURGE, type DataEndpoints } from "../contracts";
 import { configChecksum, SECRET_FILES, synapseConfigFiles, type SynapseSettings } from "./homeserver";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { CLEANUP_CONFIG_MAP, cleanupFiles, mediaCachePlan } from "./media-cache";
+import { configChecksums, reshardJobName, RESTARTER_ACCOUNT, RESTARTER_CONFIG_MAP, restarterJob, restarterRole, rollJobName, type Checksums } from "./restart";
 import { HTTP_PORT, METRICS_PORT, REPLICATION_PORT } from "./ports";
 import { buildTopology, topologySummary, type Topology } from "./topology";
 import {
@@ -91,11 +95,20 @@ export class Synapse extends pulumi.ComponentResource {
             }));
         const files = settings.apply((s) => synapseConfigFiles(args.plan, topo, s));
         this.configChecksum = files.apply(configChecksum);
+        const checksums = files.apply(configChecksums);
         this.configMap = new k8s.core.v1.ConfigMap(
             CONFIG_MAP,
             { metadata: { name: CONFIG_MAP, namespace: ns, labels: { "app.kubernetes.io/name": "synapse" } }, data: files },
             child,
         );
+
+        if (topo.pools.some((p) => p.def.type === "mediaRepository")) {
+            new k8s.core.v1.ConfigMap(
+                CLEANUP_CONFIG_MAP,
+                { metadata: { name: CLEANUP_CONFIG_MAP, namespace: ns, labels: { "app.kubernetes.io/name": "synapse" } }, data: settings.apply(cleanupFiles) },
+                child,
+            );
+        }
 
         new k8s.core.v1.ServiceAccount(
             SERVICE_ACCOUNT,
@@ -105,19 +118,58 @@ export class Synapse extends pulumi.ComponentResource {
 
         const w: WorkloadInputs = {
             image: args.image,
-            checksum: this.configChecksum,
+            checksum: checksums.rolling,
+            shardingChecksum: checksums.sharding,
             postgresPassword: args.data.postgres.password,
             redisPassword: args.data.redis.password,
             mediaCredentialsSecret: args.data.media.credentialsSecret,
+            mediaCacheGiB: mediaCachePlan(args.plan).sizeLimitGiB,
         };
         const processes = [mainProcess(args.plan.synapse.main, w), ...topo.pools.map((p) => poolProcess(p, w))];
-        for (const p of processes) this.process(p, ns);
+        const workloads = processes.map((p) => this.process(p, ns));
+        this.coordinatedRestarts(ns, args.image, checksums, [this.configMap, ...workloads]);
 
         this.networkPolicy(ns, args.routerPodLabels);
         this.registerOutputs({ configChecksum: this.configChecksum });
     }
 
-    private process(p: ProcessSpec, ns: string): void {
+    /**
+     * The two restart Jobs of restart.ts, after every workload is updated: all-at-once when the sharding
+     * checksum changed (a new Job name), then one-at-a-time for StatefulSet pods behind their template.
+     */
+    private coordinatedRestarts(ns: string, image: string, checksums: pulumi.Output<Checksums>, after: pulumi.Resource[]): void {
+        const child = { parent: this };
+        const script = new k8s.core.v1.ConfigMap(
+            RESTARTER_CONFIG_MAP,
+            { metadata: { name: RESTARTER_CONFIG_MAP, namespace: ns }, data: { "restarter.py": fs.readFileSync(path.join(__dirname, "restarter.py"), "utf8") } },
+            child,
+        );
+        const account = new k8s.core.v1.ServiceAccount(RESTARTER_ACCOUNT, { metadata: { name: RESTARTER_ACCOUNT, namespace: ns } }, child);
+        const role = new k8s.rbac.v1.Role(RESTARTER_ACCOUNT, restarterRole(ns), child);
+        const binding = new k8s.rbac.v1.RoleBinding(
+            RESTARTER_ACCOUNT,
+            {
+                metadata: { name: RESTARTER_ACCOUNT, namespace: ns },
+                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: RESTARTER_ACCOUNT },
+                subjects: [{ kind: "ServiceAccount", name: RESTARTER_ACCOUNT, namespace: ns }],
+            },
+            child,
+        );
+        const ready = [...after, script, account, role, binding];
+        const timeouts = { customTimeouts: { create: "60m", update: "60m" } };
+        const reshard = new k8s.batch.v1.Job(
+            "synapse-reshard",
+            checksums.apply((c) => restarterJob(reshardJobName(c), ns, image, ["all", ns, c.sharding])),
+            { ...child, dependsOn: ready, ...timeouts },
+        );
+        new k8s.batch.v1.Job(
+            "synapse-roll",
+            checksums.apply((c) => restarterJob(rollJobName(c), ns, image, ["rolling", ns])),
+            { ...child, dependsOn: [...ready, reshard], ...timeouts },
+        );
+    }
+
+    private process(p: ProcessSpec, ns: string): pulumi.Resource {
         const child = { parent: this };
         const selector = selectorLabels(p.name);
         // Headless: every pod gets a DNS record (StatefulSet pods a stable one) for instance_map and the router.
@@ -140,17 +192,20 @@ export class Synapse extends pulumi.ComponentResource {
             child,
         );
         const template = { metadata: p.pod.metadata, spec: p.pod.spec };
+        let workload: pulumi.Resource;
         if (p.kind === "StatefulSet") {
-            new k8s.apps.v1.StatefulSet(
+            workload = new k8s.apps.v1.StatefulSet(
                 p.name,
                 {
-                    metadata: { name: p.name, namespace: ns, labels: selector },
+                    // The restart Job scales replicas down and back: take the field back on the next update.
+                    metadata: { name: p.name, namespace: ns, labels: selector, annotations: { "pulumi.com/patchForce": "true" } },
                     spec: {
                         serviceName: p.name,
                         replicas: p.replicas,
                         // Names are fixed by config, not by start order: start them together.
                         podManagementPolicy: "Parallel",
-                        updateStrategy: { type: "RollingUpdate" },
+                        // Never rolled by the controller: the restart Jobs decide between all-at-once and one-by-one.
+                        updateStrategy: { type: "OnDelete" },
                         selector: { matchLabels: selector },
                         template,
                     },
@@ -158,14 +213,14 @@ export class Synapse extends pulumi.ComponentResource {
                 child,
             );
         } else {
-            new k8s.apps.v1.Deployment(
+            workload = new k8s.apps.v1.Deployment(
                 p.name,
                 {
                     metadata: { name: p.name, namespace: ns, labels: selector },
                     spec: {
                         // replicas is left to the HPA (min = the plan's count); setting it here would fight the autoscaler on every update.
                         selector: { matchLabels: selector },
-                        strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+                        strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: ROLLING_MAX_SURGE } },
                         template,
                     },
                 },
@@ -190,7 +245,7 @@ export class Synapse extends pulumi.ComponentResource {
             p.name,
             { metadata: { name: p.name, namespace: ns, labels: selector }, spec: { maxUnavailable: 1, selector: { matchLabels: selector } } },
             child,
-        );
+        );        return workload;
     }
 
     /** HTTP only from the router and other Synapse processes; replication only between Synapse processes; metrics only from monitoring. */

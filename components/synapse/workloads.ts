@@ -5,6 +5,8 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { ROLE_LABEL, ROLE_VALUES, type SecretKeyRef } from "../contracts";
+import { RESTART_LABEL, SHARDING_ANNOTATION } from "./restart";
+import { CLEANUP_CONFIG_DIR, CLEANUP_CONFIG_MAP, CLEANUP_SCRIPT, CLEANUP_WORKDIR } from "./media-cache";
 import { HTTP_PORT, METRICS_PORT, PATHS, POD_NAME_PLACEHOLDER, REPLICATION_PORT, workerFileKey } from "./ports";
 import type { Pool } from "./topology";
 import { MAIN } from "./worker-table";
@@ -29,12 +31,20 @@ export const selectorLabels = (pool: string) => ({ "app.kubernetes.io/name": "sy
 
 export interface WorkloadInputs {
     readonly image: string;
+    /** Checksum of everything but the sharding keys (restart.ts): a change rolls processes one at a time. */
     readonly checksum: pulumi.Input<string>;
+    /** Checksum of the sharding keys: a change restarts every process together (restart.ts). Default: unchanged. */
+    readonly shardingChecksum?: pulumi.Input<string>;
     readonly postgresPassword: SecretKeyRef;
     readonly redisPassword: SecretKeyRef;
     /** Secret with AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, for the processes that run the media repository. */
     readonly mediaCredentialsSecret: string;
+    /** sizeLimit of a media worker's local cache (media-cache.ts, from the plan's growth). */
+    readonly mediaCacheGiB: number;
 }
+
+/** Requests and limits of the media cache cleanup sidecar (a Python script walking the cache once an hour). */
+export const CLEANUP_RESOURCES = { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "512Mi" } };
 
 export interface ProcessSpec {
     readonly name: string;
@@ -86,11 +96,13 @@ function podSpec(
         timeoutSeconds: 5,
         failureThreshold,
     });
+    // Named processes (StatefulSets, OnDelete) carry the sharding checksum the reshard Job compares
+    // with; autoscaled pools only roll on the rest (the Job stops them with everything else).
+    const named = kind !== "pool";
     return {
         metadata: {
-            labels: podLabels(name),
-            // Any change to any Synapse file restarts every process (guide §2.5).
-            annotations: { [CHECKSUM_ANNOTATION]: w.checksum },
+            labels: { ...podLabels(name), ...(named ? { [RESTART_LABEL]: "coordinated" } : {}) },
+            annotations: { [CHECKSUM_ANNOTATION]: w.checksum, ...(named ? { [SHARDING_ANNOTATION]: w.shardingChecksum ?? "" } : {}) },
         },
         spec: {
             serviceAccountName: SERVICE_ACCOUNT,
@@ -142,6 +154,7 @@ function podSpec(
                         ...(opts.media ? [{ name: "media", mountPath: PATHS.mediaStore }] : []),
                     ],
                 },
+                ...(opts.media ? [cleanupSidecar(w)] : []),
             ],
             volumes: [
                 { name: "config", configMap: { name: CONFIG_MAP } },
@@ -152,10 +165,33 @@ function podSpec(
                     secret: { secretName: w.redisPassword.name, defaultMode: 0o440, items: [{ key: w.redisPassword.key, path: "password" }] },
                 },
                 { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
-                // Local copy only: every file is also written synchronously to object storage.
-                ...(opts.media ? [{ name: "media", emptyDir: { sizeLimit: "20Gi" } }] : []),
+                // Local copy only: every file is also written synchronously to object storage, and the
+                // cleanup sidecar removes copies nobody read for a day.
+                ...(opts.media ? [
+                          { name: "media", emptyDir: { sizeLimit: `${w.mediaCacheGiB}Gi` } },
+                          { name: "cleanup-work", emptyDir: { sizeLimit: "1Gi" } },
+                          { name: "cleanup-config", configMap: { name: CLEANUP_CONFIG_MAP } },
+                      ] : []),
             ],
         },
+    };
+}
+
+/** Runs media-cleanup.sh next to a media worker: the same image (it ships s3_media_upload), the same cache volume. */
+function cleanupSidecar(w: WorkloadInputs): k8s.types.input.core.v1.Container {
+    return {
+        name: "media-cache-cleanup",
+        image: w.image,
+        command: ["/bin/sh", `${CLEANUP_CONFIG_DIR}/${CLEANUP_SCRIPT}`],
+        env: [{ name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: w.postgresPassword.name, key: w.postgresPassword.key } } }],
+        envFrom: [{ secretRef: { name: w.mediaCredentialsSecret } }],
+        resources: CLEANUP_RESOURCES,
+        securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+        volumeMounts: [
+            { name: "cleanup-config", mountPath: CLEANUP_CONFIG_DIR, readOnly: true },
+            { name: "media", mountPath: PATHS.mediaStore },
+            { name: "cleanup-work", mountPath: CLEANUP_WORKDIR },
+        ],
     };
 }
 

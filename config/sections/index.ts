@@ -4,9 +4,10 @@
 // and one entry here; StackConfig's type, validation and the README table
 // follow from it. Two sections defining the same key fail at load.
 import { cluster } from "./cluster";
+import { controllers } from "./controllers";
 import { core } from "./core";
 import { data } from "./data";
 import { sizing } from "./sizing";
 import { synapse } from "./synapse";
 
-export const SECTIONS = [core, sizing, cluster, data, synapse] as const;
+export const SECTIONS = [core, sizing, cluster, controllers, data, synapse] as const;

@@ -73,11 +73,8 @@ export const synapse = {
                 default: [],
             }),
             gatewayClassName: string({ description: "GatewayClass the edge Gateway uses.", default: "envoy-gateway", pattern: /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, patternText: "a Kubernetes object name" }),
-            installControllers: boolean({ description: "Install Envoy Gateway and cert-manager with Helm (false when the cluster already runs them).", default: true }),
-            envoyGatewayVersion: string({ description: "Envoy Gateway Helm chart version.", default: "v1.10.0", pattern: /^v\d+\.\d+\.\d+$/, patternText: "a version like v1.10.0" }),
-            certManagerVersion: string({ description: "cert-manager Helm chart version.", default: "v1.17.2", pattern: /^v\d+\.\d+\.\d+$/, patternText: "a version like v1.17.2" }),
         },
-        { description: "The HTTPS edge: Gateway API (Envoy Gateway) and cert-manager." },
+        { description: "The HTTPS edge: Gateway API (Envoy Gateway) and cert-manager (both installed by matrix:controllers)." },
     ),
 } as const;
 

@@ -42,8 +42,10 @@ describe("DataLayer under Pulumi mocks", function () {
         for (const t of ["matrix:data:DataLayer", "matrix:data:Postgres", "matrix:data:RedisGroup", "matrix:data:ObjectStore"]) {
             assert.ok(rs.some((r) => r.type === t), t);
         }
-        const releases = rs.filter((r) => r.type === "kubernetes:helm.sh/v3:Release");
-        assert.deepEqual(releases.map((r) => [r.inputs.chart, r.inputs.version]).sort(), [["cloudnative-pg", "0.27.1"], ["plugin-barman-cloud", "0.4.0"]]);
+        // The operator and the Barman plugin are cluster-wide controllers (components/controllers), not the data layer's.
+        assert.deepEqual(rs.filter((r) => r.type === "kubernetes:helm.sh/v3:Release"), []);
+        // No PodMonitor unless the cluster serves monitoring.coreos.com (monitoringCrds).
+        assert.ok(!rs.some((r) => r.inputs.kind === "PodMonitor"));
     });
 
     for (const ccu of TIER_CCUS) {
@@ -156,10 +158,9 @@ describe("DataLayer under Pulumi mocks", function () {
         assert.ok(problems.some((p) => /MinIO drive .* changes size/.test(p)), problems.join("\n"));
     });
 
-    it("without a backup target: no Barman plugin, ObjectStore or ScheduledBackup, and the Cluster archives nowhere", async () => {
+    it("without a backup target: no ObjectStore or ScheduledBackup, and the Cluster archives nowhere", async () => {
         const rs = (await run(100, {}, {})).resources;
         assert.ok(!rs.some((r) => ["ObjectStore", "ScheduledBackup"].includes(r.inputs.kind as string)));
-        assert.ok(!rs.some((r) => r.inputs.chart === "plugin-barman-cloud"));
         const cluster = rs.find((r) => r.inputs.kind === "Cluster")!;
         assert.equal(spec(cluster).plugins, undefined);
     });

@@ -1,6 +1,8 @@
 import * as assert from "node:assert/strict";
 import { elementConfig } from "../../components/element/config";
-import { edgeObjects, type EdgeSettings, type K8sObject } from "../../components/edge/objects";
+import { EDGE_NODE_PORTS } from "../../components/contracts";
+import { ACME_SOLVER_PORT, edgeNetworkPolicies, edgeObjects, type EdgeSettings, type K8sObject } from "../../components/edge/objects";
+import { crdValidator } from "../helpers/crds";
 
 const base: EdgeSettings = {
     namespace: "matrix",
@@ -54,6 +56,35 @@ describe("HTTPS edge objects", () => {
     });
 });
 
+describe("the edge under the namespace's default deny", () => {
+    it("lets only the Envoy proxies reach cert-manager's HTTP-01 solver, and only with Let's Encrypt", () => {
+        const [np] = edgeNetworkPolicies(base, "envoy-gateway-system") as any[];
+        assert.deepEqual(np.spec.podSelector.matchLabels, { "acme.cert-manager.io/http01-solver": "true" });
+        assert.deepEqual(np.spec.ingress, [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "envoy-gateway-system" } } }], ports: [{ protocol: "TCP", port: ACME_SOLVER_PORT }] }]);
+        assert.deepEqual(edgeNetworkPolicies({ ...base, tls: { mode: "internalCa" } }, "envoy-gateway-system"), []);
+    });
+});
+
+describe("the Envoy proxies' Service", () => {
+    it("is a NodePort Service pinning exactly EDGE_NODE_PORTS to the Gateway's listener ports, valid for the EnvoyProxy CRD", function () {
+        const objs = edgeObjects(base);
+        const proxy = find(objs, "EnvoyProxy", "matrix-edge");
+        const svc = proxy.spec.provider.kubernetes.envoyService;
+        assert.equal(svc.type, "NodePort");
+        const pinned = svc.patch.value.spec.ports.map((p: any) => p.nodePort).sort();
+        assert.deepEqual(pinned, Object.values(EDGE_NODE_PORTS).sort());
+        const listenerPorts = new Set(find(objs, "Gateway", "matrix").spec.listeners.map((l: any) => l.port));
+        for (const p of svc.patch.value.spec.ports) assert.ok(listenerPorts.has(p.port), `Service port ${p.port} has no listener`);
+        const validate = crdValidator("envoy-gateway-v1.9.0/gateway.envoyproxy.io_envoyproxies.yaml", "v1alpha1");
+        if (typeof validate === "string") {
+            if (process.env.CI) throw new Error(validate);
+            console.log(`    skipped: ${validate}`);
+            return this.skip();
+        }
+        assert.deepEqual(validate(proxy), []);
+    });
+});
+
 describe("Element Web config.json", () => {
     for (const federation of [false, true]) {
         it(`points at our homeserver, has no guests, and federates new rooms only when federation is ${federation ? "on" : "off"}`, () => {
@@ -62,6 +93,10 @@ describe("Element Web config.json", () => {
             assert.equal(c.default_server_config["m.homeserver"].server_name, "example.org");
             assert.equal(c.disable_guests, true);
             assert.equal(c.default_federate, federation);
+            // Spelled as Element names its UIFeature settings (docs/config.md, src/settings/UIFeature.ts); "UIFeature_registration" is ignored.
+            const UI_FEATURES = ["UIFeature.registration", "UIFeature.thirdPartyId", "UIFeature.passwordReset", "UIFeature.deactivate", "UIFeature.identityServer", "UIFeature.feedback"];
+            assert.equal(c.setting_defaults["UIFeature.registration"], false);
+            for (const k of Object.keys(c.setting_defaults)) assert.ok(UI_FEATURES.includes(k), `unknown Element setting ${k}`);
         });
     }
 });

@@ -13,6 +13,7 @@ const W: WorkloadInputs = {
     postgresPassword: { name: "synapse-db-app", key: "password" },
     redisPassword: { name: "redis-synapse", key: "password" },
     mediaCredentialsSecret: "synapse-media-s3",
+    mediaCacheGiB: 20,
 };
 
 describe("Synapse workload specs", () => {

@@ -29,7 +29,15 @@ export function serverArgs(pools: readonly MinioPool[], namespace: string): stri
     ];
 }
 
-export function poolStatefulSet(p: MinioPool, pools: readonly MinioPool[], namespace: string, storageClass: string, parity: number) {
+/** Requests and limits of the bootstrap Job (one mc client). */
+export const BOOTSTRAP_RESOURCES = { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } };
+
+/** One MinIO server per storage server: it requests what the server leaves after the kubelet, OS and daemon sets. */
+export function minioResources(server: { cpu: number; memoryGiB: number }) {
+    return { requests: { cpu: String(server.cpu), memory: `${server.memoryGiB}Gi` }, limits: { memory: `${server.memoryGiB}Gi` } };
+}
+
+export function poolStatefulSet(p: MinioPool, pools: readonly MinioPool[], namespace: string, storageClass: string, parity: number, server: { cpu: number; memoryGiB: number } = { cpu: 1, memoryGiB: 2 }) {
     const l = labels(p);
     const storage = ROLE_VALUES.storage;
     return {
@@ -39,6 +47,10 @@ export function poolStatefulSet(p: MinioPool, pools: readonly MinioPool[], names
             replicas: p.servers,
             // All servers of a pool start together: MinIO waits for a quorum of drives before serving.
             podManagementPolicy: "Parallel",
+            // A new pool changes every server's arguments, and MinIO needs all servers restarted together
+            // with the new pool list (a rolling restart stalls: old and new servers disagree on the pools).
+            // OnDelete: nothing rolls by itself; poolRestartNotice says when and how to restart them all.
+            updateStrategy: { type: "OnDelete" },
             selector: { matchLabels: l },
             template: {
                 metadata: { labels: l },
@@ -60,6 +72,7 @@ export function poolStatefulSet(p: MinioPool, pools: readonly MinioPool[], names
                             securityContext: restrictedContainer,
                             image: MINIO_IMAGE,
                             args: serverArgs(pools, namespace),
+                            resources: minioResources(server),
                             env: [
                                 { name: "MINIO_ROOT_USER", valueFrom: { secretKeyRef: { name: ROOT_SECRET, key: "user" } } },
                                 { name: "MINIO_ROOT_PASSWORD", valueFrom: { secretKeyRef: { name: ROOT_SECRET, key: "password" } } },
@@ -127,4 +140,16 @@ export function bootstrapScript(bucket: string, consumers: readonly Consumer[]):
     }
     lines.push("");
     return lines.join("\n");
+}
+
+/** The one command that restarts every MinIO server together (the StatefulSets recreate them with the new pool list). */
+export const restartAllCommand = (namespace: string) => `kubectl -n ${namespace} delete pod -l app.kubernetes.io/name=minio --wait=false`;
+
+/** When a deployed store gets a new pool: the restart the operator must run after this update, else undefined. */
+export function poolRestartNotice(deployedPools: number, plannedPools: number, namespace: string): string | undefined {
+    if (deployedPools === 0 || plannedPools <= deployedPools) return undefined;
+    return (
+        `MinIO: ${plannedPools - deployedPools} pool(s) added to ${deployedPools}; every server must restart together with the new pool list ` +
+        `(a rolling restart stalls). After this update finishes, run: ${restartAllCommand(namespace)}`
+    );
 }

@@ -2,7 +2,9 @@
 // component only wraps them in CustomResources; tests validate them against the
 // CRD schemas and the PostgreSQL proof uses the same initdb and role settings.
 import type { Plan } from "../../../sizing/types";
-import { ROLE_LABEL, ROLE_VALUES } from "../../contracts";
+import { WORKER_RULES } from "../../../sizing/workers";
+import type { WorkerType } from "../../../sizing/types";
+import { ROLE_LABEL, ROLE_VALUES, ROLLING_MAX_SURGE } from "../../contracts";
 import { selectCnpgParameters } from "./parameters";
 
 export const CLUSTER_NAME = "synapse-db";
@@ -90,7 +92,7 @@ export function clusterSpec(plan: Plan, i: PostgresInputs) {
                         name: APP_ROLE,
                         ensure: "present",
                         login: true,
-                        connectionLimit: plan.postgres.connections.totalAtMaxReplicas,
+                        connectionLimit: appConnectionLimit(plan),
                         passwordSecret: { name: APP_SECRET },
                     },
                     {
@@ -108,6 +110,19 @@ export function clusterSpec(plan: Plan, i: PostgresInputs) {
             ...(i.backup ? { plugins: [{ name: BARMAN_PLUGIN, isWALArchiver: true, parameters: { barmanObjectName: OBJECT_STORE_NAME } }] } : {}),
         },
     };
+}
+
+/**
+ * Synapse's role limit: every process at the HPA maxima, plus the surge pods of
+ * a rolling update of each autoscaled pool (ROLLING_MAX_SURGE each, with its
+ * cp_max). Tighter and the rollout's new pods fail to connect.
+ */
+export function appConnectionLimit(plan: Plan): number {
+    const w = plan.synapse.workers;
+    const surge = (Object.keys(w) as WorkerType[])
+        .filter((t) => WORKER_RULES[t].autoscaled && w[t].count > 0)
+        .reduce((a, t) => a + ROLLING_MAX_SURGE * w[t].cpMax, 0);
+    return plan.postgres.connections.totalAtMaxReplicas + surge;
 }
 
 /** The LI sync copies in a few sessions; a cap keeps it out of Synapse's budget. Counted in the reserve. */
@@ -159,6 +174,36 @@ export function podMonitorSpec(namespace: string) {
         spec: {
             selector: { matchLabels: { "cnpg.io/cluster": CLUSTER_NAME } },
             podMetricsEndpoints: [{ port: "metrics" }],
+        },
+    };
+}
+
+/** CloudNativePG's instance manager (status, used by the operator) and the metrics exporter. */
+export const INSTANCE_STATUS_PORT = 8000;
+export const METRICS_PORT = 9187;
+
+/**
+ * Who may open a connection to the database pods: Synapse's processes (and
+ * their media cleanup sidecars), the other instances (streaming replication),
+ * the operator (status and management), the LI instance's read-only sync, and
+ * monitoring (metrics). Nothing else, whatever the namespace.
+ */
+export function postgresNetworkPolicy(i: { namespace: string; liNamespace: string; operatorNamespace: string; monitoringNamespace: string; clientPodLabels: Record<string, string> }) {
+    const ns = (n: string) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": n } } });
+    const instances = { podSelector: { matchLabels: { "cnpg.io/cluster": CLUSTER_NAME } } };
+    const tcp = (...ports: number[]) => ports.map((port) => ({ protocol: "TCP", port }));
+    return {
+        metadata: { name: CLUSTER_NAME, namespace: i.namespace },
+        spec: {
+            podSelector: { matchLabels: { "cnpg.io/cluster": CLUSTER_NAME } },
+            policyTypes: ["Ingress"],
+            ingress: [
+                { from: [{ podSelector: { matchLabels: i.clientPodLabels } }, instances], ports: tcp(POSTGRES_PORT) },
+                { from: [ns(i.liNamespace)], ports: tcp(POSTGRES_PORT) },
+                { from: [ns(i.operatorNamespace)], ports: tcp(POSTGRES_PORT, INSTANCE_STATUS_PORT) },
+                { from: [instances], ports: tcp(INSTANCE_STATUS_PORT) },
+                { from: [ns(i.monitoringNamespace)], ports: tcp(METRICS_PORT) },
+            ],
         },
     };
 }
