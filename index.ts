@@ -14,10 +14,10 @@ export default function main(): Record<string, unknown> {
     // registers nothing and reports every problem in one error.
     const cfg = readConfig();
     const plan = planOrConfigError(cfg);
-    const clusterIssues = [...clusterProblems(cfg.cluster, plan), ...edgeProblems(cfg)];
+    const clusterIssues = [...clusterProblems(cfg.cluster, plan, cfg.data.storageFloorCcu), ...edgeProblems(cfg)];
     if (clusterIssues.length > 0) throw new ConfigError(clusterIssues);
 
-    const cluster = new Cluster("cluster", { config: cfg.cluster, plan });
+    const cluster = new Cluster("cluster", { config: cfg.cluster, plan, storageFloorCcu: cfg.data.storageFloorCcu });
     const namespaces = new Namespaces("namespaces", { provider: cluster.provider });
     const data = new DataLayer(
         "data",
@@ -39,8 +39,11 @@ export default function main(): Record<string, unknown> {
         objectStorePools: data.objectStorePools,
         // Only when the program knows it; always a secret.
         ...(cluster.kubeconfig ? { kubeconfig: cluster.kubeconfig } : {}),
-        // Where to point the domain's DNS, and the call servers' stable addresses (provider aws).
-        ...(cluster.aws ? { edgeHostname: cluster.aws.edgeHostname, apiEndpoint: cluster.aws.apiEndpoint, callAddresses: cluster.aws.callAddresses } : {}),
+        // Where to point the domain's DNS, the call servers' stable addresses, and the account
+        // quotas the stack needs (shown by `pulumi preview` before anything is created) (provider aws).
+        ...(cluster.aws
+            ? { edgeHostname: cluster.aws.edgeHostname, apiEndpoint: cluster.aws.apiEndpoint, callAddresses: cluster.aws.callAddresses, awsQuotas: cluster.aws.quotas }
+            : {}),
     };
 }
 
