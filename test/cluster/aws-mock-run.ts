@@ -114,14 +114,23 @@ export async function runAwsCluster(plan: Plan, options: AwsClusterOptions, extr
         return undefined;
     };
     const errors: string[] = [];
-    const onRejection = (reason: unknown) => errors.push(String((reason as Error)?.message ?? reason));
+    // A registration whose input threw leaves the outputs depending on it unresolved; give the
+    // rest a few seconds to register after the first failure instead of waiting forever.
+    let failed: () => void = () => undefined;
+    const afterFailure = new Promise<void>((resolve) => (failed = () => setTimeout(resolve, 3000)));
+    const onRejection = (reason: unknown) => {
+        if (errors.length === 0) failed();
+        errors.push(String((reason as Error)?.message ?? reason));
+    };
     process.on("unhandledRejection", onRejection);
     const cluster = new AwsCluster("cluster", { plan, options, clusterName: "matrix-test", ...(extras.floorPlan ? { floorPlan: extras.floorPlan } : {}) }, { transformations: [capture] });
-    await new Promise<void>((resolve) => cluster.kubeconfig.apply(() => resolve()));
+    await Promise.race([new Promise<void>((resolve) => cluster.kubeconfig.apply(() => resolve())), afterFailure]);
     // Let registrations whose inputs failed (e.g. a volume that would shrink) report before disconnecting.
     await new Promise((r) => setTimeout(r, 50));
     process.off("unhandledRejection", onRejection);
-    const kubeconfigIsSecret = await (cluster.kubeconfig as unknown as { isSecret: Promise<boolean> }).isSecret;
-    await (pulumi.runtime as unknown as { disconnect(): Promise<void> }).disconnect();
+    const kubeconfigIsSecret = errors.length > 0 ? false : await (cluster.kubeconfig as unknown as { isSecret: Promise<boolean> }).isSecret;
+    const disconnected = (pulumi.runtime as unknown as { disconnect(): Promise<void> }).disconnect();
+    // After a failed registration the runtime never drains; the next run installs fresh mocks anyway.
+    await (errors.length > 0 ? Promise.race([disconnected, new Promise((r) => setTimeout(r, 1000))]) : disconnected);
     return { resources: registered, kubeconfigIsSecret, warnings: cluster.inventory.warnings, errors, quotas: cluster.quotas };
 }
