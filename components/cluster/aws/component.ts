@@ -125,7 +125,7 @@ export class AwsCluster extends pulumi.ComponentResource {
             cpRole,
             "controlPlane-bootstrap",
             pulumi.all([pulumi.all(pki.pkiParameters.map((p) => p.arn)), pki.joinTokenParameter.arn, pkiKey.arn]).apply(([pkiParameterArns, joinTokenArn, pkiKeyArn]) =>
-                json(controlPlaneBootstrapPolicy({ pkiParameterArns, joinTokenArn, pkiKeyArn })),
+                json(controlPlaneBootstrapPolicy({ region: o.region, pkiParameterArns, joinTokenArn, pkiKeyArn })),
             ),
         );
         policy(cpRole, "controlPlane-cloud-controller", json(cloudControllerPolicy()));

@@ -40,21 +40,17 @@ export function ssmParameterArn(region: string, accountId: string, name: string)
 }
 
 /** Control plane: read the PKI and the join token, decrypt with the PKI key, and replace the token when it rotates it. */
-export function controlPlaneBootstrapPolicy(a: { pkiParameterArns: readonly string[]; joinTokenArn: string; pkiKeyArn: string }): PolicyDocument {
+export function controlPlaneBootstrapPolicy(a: { region: string; pkiParameterArns: readonly string[]; joinTokenArn: string; pkiKeyArn: string }): PolicyDocument {
     return doc(
         { Sid: "ReadPkiAndToken", Effect: "Allow", Action: ["ssm:GetParameter"], Resource: [...a.pkiParameterArns, a.joinTokenArn] },
         { Sid: "RotateJoinToken", Effect: "Allow", Action: ["ssm:PutParameter"], Resource: [a.joinTokenArn] },
-        { Sid: "DecryptPki", Effect: "Allow", Action: ["kms:Decrypt"], Resource: [a.pkiKeyArn], Condition: { StringEquals: { "kms:ViaService": `ssm.${regionOf(a.pkiKeyArn)}.amazonaws.com` } } },
+        { Sid: "DecryptPki", Effect: "Allow", Action: ["kms:Decrypt"], Resource: [a.pkiKeyArn], Condition: { StringEquals: { "kms:ViaService": `ssm.${a.region}.amazonaws.com` } } },
     );
 }
 
 /** Every other server: the join token and nothing else. */
 export function workerBootstrapPolicy(a: { joinTokenArn: string }): PolicyDocument {
     return doc({ Sid: "ReadJoinToken", Effect: "Allow", Action: ["ssm:GetParameter"], Resource: [a.joinTokenArn] });
-}
-
-function regionOf(arn: string): string {
-    return arn.split(":")[3] ?? "";
 }
 
 /**
