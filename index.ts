@@ -8,7 +8,6 @@ import { edgeProblems, matrixApps } from "./components/matrix-apps";
 import { Namespaces } from "./components/namespaces";
 import { DefaultDeny } from "./components/network";
 import { ConfigError, parseStackConfig, type StackConfig } from "./config";
-import type { ControllersConfig } from "./config/sections/controllers";
 import { computePlan, SizingError, type Plan } from "./sizing";
 
 /** The program. Pulumi calls the default export and turns its result into stack outputs. */
@@ -17,17 +16,15 @@ export default function main(): Record<string, unknown> {
     // registers nothing and reports every problem in one error.
     const cfg = readConfig();
     const plan = planOrConfigError(cfg);
-    // StackConfig's inferred type is wide (config/index.ts); the section's own type is exact.
-    const controllersConfig = (cfg as unknown as { controllers: ControllersConfig }).controllers;
-    const clusterIssues = [...clusterProblems(cfg.cluster, plan), ...edgeProblems(cfg), ...controllersProblems(controllersConfig)];
+    const clusterIssues = [...clusterProblems(cfg.cluster, plan, cfg.data.storageFloorCcu), ...edgeProblems(cfg), ...controllersProblems(cfg.controllers)];
     if (clusterIssues.length > 0) throw new ConfigError(clusterIssues);
 
-    const cluster = new Cluster("cluster", { config: cfg.cluster, plan });
+    const cluster = new Cluster("cluster", { config: cfg.cluster, plan, storageFloorCcu: cfg.data.storageFloorCcu });
     const namespaces = new Namespaces("namespaces", { provider: cluster.provider });
     // No pod accepts a connection its component does not allow explicitly.
     new DefaultDeny("network", {}, { provider: cluster.provider, dependsOn: [namespaces] });
     // The base layer: every cluster-wide controller (and so every CRD) before anything that uses one.
-    const controllers = new Controllers("controllers", { config: controllersConfig }, { provider: cluster.provider });
+    const controllers = new Controllers("controllers", { config: cfg.controllers }, { provider: cluster.provider });
     const data = new DataLayer(
         "data",
         { plan, config: cfg.data, storageClasses: cluster.storageClasses, monitoringCrds: controllers.serves("monitoring.coreos.com") },
@@ -50,8 +47,11 @@ export default function main(): Record<string, unknown> {
         objectStorePools: data.objectStorePools,
         // Only when the program knows it; always a secret.
         ...(cluster.kubeconfig ? { kubeconfig: cluster.kubeconfig } : {}),
-        // Where to point the domain's DNS, and the call servers' stable addresses (provider aws).
-        ...(cluster.aws ? { edgeHostname: cluster.aws.edgeHostname, apiEndpoint: cluster.aws.apiEndpoint, callAddresses: cluster.aws.callAddresses } : {}),
+        // Where to point the domain's DNS, the call servers' stable addresses, and the account
+        // quotas the stack needs (shown by `pulumi preview` before anything is created) (provider aws).
+        ...(cluster.aws
+            ? { edgeHostname: cluster.aws.edgeHostname, apiEndpoint: cluster.aws.apiEndpoint, callAddresses: cluster.aws.callAddresses, awsQuotas: cluster.aws.quotas }
+            : {}),
     };
 }
 

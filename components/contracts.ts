@@ -3,9 +3,16 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { DiskType, NodeRole } from "../sizing/types";
 
-/** Node label (and taint key) carrying a server's role. Our own prefix: the
- * NodeRestriction admission plugin rejects kubelet-set node-role.kubernetes.io/*. */
-export const ROLE_LABEL = "matrix-scale.io/role";
+/** Prefix of node labels kubelets cannot set on themselves (the NodeRestriction
+ * admission plugin refuses them from a node's own credentials): a node cannot
+ * claim a role or a server name and attract its workloads or local volumes. */
+export const NODE_RESTRICTED_PREFIX = "node-restriction.kubernetes.io/";
+
+/** Node label (and taint key) carrying a server's role. Set by the cluster
+ * (provider aws: the control plane, from the instance's EC2 tags), never by
+ * the kubelet. A taint key need not be protected (kubelets may register
+ * taints), but one key for both keeps selector and toleration in step. */
+export const ROLE_LABEL = `${NODE_RESTRICTED_PREFIX}matrix-scale-role`;
 
 /** Label values, one per role of the sizing plan. */
 export const ROLE_VALUES: Readonly<Record<NodeRole, string>> = {
@@ -109,9 +116,9 @@ export const EDGE_NODE_PORTS = {
 /** Host port the LI server serves its admin HTTPS on; reachable only from the LI admin CIDRs. */
 export const LI_ADMIN_HOST_PORT = 443;
 
-/** Extra node label carrying a server's stable name (e.g. database-0), independent of the tier. */
-export const SERVER_LABEL = "matrix-scale.io/server";
-
+/** Extra node label carrying a server's stable name (e.g. database-0), independent
+ * of the tier; local PersistentVolumes are pinned by it, so it is node-restricted too. */
+export const SERVER_LABEL = `${NODE_RESTRICTED_PREFIX}matrix-scale-server`;
 /**
  * The longest HTTP request the deployment serves, and the one timeout every
  * hop (edge, router, Synapse's listener) allows for it. A /sync long-polls for

@@ -37,5 +37,7 @@ export const MOCK_INVOKES: Readonly<Record<string, InvokeHandler>> = {
         const id = `ami-${createHash("sha256").update(key).digest("hex").slice(0, 17)}`;
         return { id, imageId: id, architecture: arch, name: `${filters.find((f) => f.name === "name")?.values[0] ?? "mock"}-mock`, ownerId: (inputs.owners ?? [])[0] };
     },
+    // A fresh account: no stateful EBS volume of the cluster exists yet, so nothing can shrink.
+    "aws:ebs/getEbsVolumes:getEbsVolumes": (inputs) => ({ id: MOCK_REGION, ids: [], filters: inputs.filters ?? [] }),
     "aws:index/getPartition:getPartition": () => ({ id: "aws", partition: "aws", dnsSuffix: "amazonaws.com", reverseDnsPrefix: "com.amazonaws" }),
 };

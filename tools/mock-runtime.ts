@@ -177,6 +177,13 @@ export function fakeOutputs(type: string, name: string): Record<string, unknown>
             return { arn: `arn:aws:elasticloadbalancing:eu-central-1:123456789012:targetgroup/${name}/${createHash("sha256").update(name).digest("hex").slice(0, 16)}` };
         case "aws:ssm/parameter:Parameter":
             return { arn: `arn:aws:ssm:eu-central-1:123456789012:parameter${"/"}${name}` };
+        // IAM and KMS ARNs end up in policy documents (key policy principals, resources).
+        case "aws:iam/role:Role":
+            return { arn: `arn:aws:iam::123456789012:role/${name}`, name };
+        case "aws:kms/key:Key": {
+            const h = createHash("sha256").update(name).digest("hex");
+            return { arn: `arn:aws:kms:eu-central-1:123456789012:key/${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`, keyId: h.slice(0, 32) };
+        }
         case "aws:ec2/eip:Eip": {
             const h = createHash("sha256").update(name).digest();
             return { publicIp: `198.51.100.${h[0] % 254 + 1}`, allocationId: `eipalloc-${h.toString("hex").slice(0, 17)}` };

@@ -1,5 +1,8 @@
 // The human-readable plan: what `npm run plan` prints.
 import { NODE_ROLES, NodeRole, Plan, WORKER_TYPES } from "../sizing";
+import { buildInventory, STATEFUL_ROLES } from "../components/cluster/aws/inventory";
+import { DEFAULT_AWS_OPTIONS } from "../components/cluster/aws/options";
+import { quotaNeeds } from "../components/cluster/aws/quotas";
 
 const ROLE_NAMES: Record<NodeRole, string> = {
     controlPlane: "control plane",
@@ -106,7 +109,36 @@ export function renderPlan(plan: Plan): string {
         "",
     );
 
+    out.push(...awsSection(plan), "");
+
     out.push(`Warnings (${plan.warnings.length})`, ...(plan.warnings.length ? plan.warnings.map((w) => `  - ${w}`) : ["  none"]), "");
     out.push(`Guide errata (${plan.errata.length})`, ...plan.errata.map((e) => `  - ${e}`));
     return out.join("\n") + "\n";
+}
+
+/**
+ * What provider aws builds from the plan with the default options (default
+ * families, 3 zones, a NAT gateway per zone): the account quotas to request
+ * before the first `pulumi up`, and where each role's disk figure goes. The
+ * stack output `awsQuotas` gives the same numbers for the stack's own options.
+ */
+function awsSection(plan: Plan): string[] {
+    const opts = { ...DEFAULT_AWS_OPTIONS, region: "eu-central-1", zoneCount: 3 };
+    const inventory = buildInventory(plan, opts);
+    const q = quotaNeeds(inventory, opts);
+    const vol = (role: NodeRole) => {
+        const s = inventory.servers.find((x) => x.role === role);
+        const v = s?.dataVolumes ?? [];
+        return v.length === 0 ? "none (root disk only)" : v.map((x) => `${x.type} ${n(x.sizeGiB)} GiB`).join(" + ");
+    };
+    return [
+        "On AWS (provider aws, default families, 3 zones, natGateways perZone)",
+        `  quotas: ${q.elasticIps} Elastic IPs (default quota 5), ${n(q.onDemandStandardVcpus)} on-demand standard vCPUs; EBS ` +
+            Object.entries(q.ebsGiB).map(([t, g]) => `${t} ${n(g)} GiB`).join(", "),
+        ...q.requests.map((r) => `  - ${r}`),
+        "  node disks: the plan's disk per server above is the guide's figure; on AWS only database and storage servers",
+        "  carry it as EBS data volumes, control-plane servers get etcd's volume, and the other roles keep their data on",
+        "  matrix-ssd claims sized by their components (docs/cluster.md, \"Where each role's data lives\"):",
+        ...NODE_ROLES.map((r) => `    ${ROLE_NAMES[r].padEnd(13)} ${STATEFUL_ROLES.includes(r) || r === "controlPlane" ? "" : "plan " + gb(plan.nodePools[r].diskGB) + " -> "}${vol(r)}, root gp3 ${opts.rootVolumeGiB} GiB`),
+    ];
 }

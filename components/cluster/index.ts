@@ -5,15 +5,23 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterConfig } from "../../config";
+import { computePlan } from "../../sizing";
 import type { DiskType, Plan } from "../../sizing/types";
 import { AwsCluster } from "./aws/component";
-import { buildInventory, inventoryProblems } from "./aws/inventory";
+import { buildInventory, inventoryProblems, withStatefulFloor, type InventoryPlan } from "./aws/inventory";
 import { localCapacityProblems, localClaimDemands, localVolumeSpecs } from "./aws/local-volumes";
 import { awsOptionsFromConfig } from "./aws/options";
 
 export interface ClusterArgs {
     readonly config: ClusterConfig;
     readonly plan: Plan;
+    /** matrix:data.storageFloorCcu: stateful servers and volumes keep the size of this tier when it is above the plan's. */
+    readonly storageFloorCcu?: number;
+}
+
+/** The floor tier's plan, when the floor is above the current tier. */
+export function floorPlanOf(plan: Plan, storageFloorCcu: number | undefined): Plan | undefined {
+    return storageFloorCcu !== undefined && storageFloorCcu > plan.ccu ? computePlan({ ccu: storageFloorCcu, federation: plan.federation }) : undefined;
 }
 
 /**
@@ -22,12 +30,18 @@ export interface ClusterArgs {
  * volumes that cannot hold the data layer's claims); reported as config
  * errors before anything is registered.
  */
-export function clusterProblems(config: ClusterConfig, plan: Plan): string[] {
+export function clusterProblems(config: ClusterConfig, plan: Plan, storageFloorCcu?: number): string[] {
     if (config.provider !== "aws") return [];
     const options = awsOptionsFromConfig(config);
-    const problems = inventoryProblems(plan, options);
+    let sized: InventoryPlan;
+    try {
+        sized = withStatefulFloor(plan, floorPlanOf(plan, storageFloorCcu));
+    } catch (e) {
+        return [`matrix:data.storageFloorCcu: ${(e as Error).message}`];
+    }
+    const problems = inventoryProblems(sized, options);
     if (problems.length > 0) return problems;
-    return localCapacityProblems(localVolumeSpecs(buildInventory(plan, options), plan), localClaimDemands(plan));
+    return localCapacityProblems(localVolumeSpecs(buildInventory(sized, options), sized), localClaimDemands(plan));
 }
 
 export class Cluster extends pulumi.ComponentResource {
@@ -40,13 +54,18 @@ export class Cluster extends pulumi.ComponentResource {
     public readonly aws: AwsCluster | undefined;
 
     constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
-        const problems = clusterProblems(args.config, args.plan);
+        const problems = clusterProblems(args.config, args.plan, args.storageFloorCcu);
         // Fail before registering anything: a half-registered cluster would only confuse the preview.
         if (problems.length > 0) throw new Error(`invalid cluster config:\n  - ${problems.join("\n  - ")}`);
         super("matrix:cluster:Cluster", name, {}, opts);
         const config = args.config;
         if (config.provider === "aws") {
-            this.aws = new AwsCluster(name, { plan: args.plan, options: awsOptionsFromConfig(config), clusterName: `matrix-${pulumi.getStack()}` }, { parent: this });
+            const floorPlan = floorPlanOf(args.plan, args.storageFloorCcu);
+            this.aws = new AwsCluster(
+                name,
+                { plan: args.plan, ...(floorPlan ? { floorPlan } : {}), options: awsOptionsFromConfig(config), clusterName: `matrix-${pulumi.getStack()}` },
+                { parent: this },
+            );
             this.provider = this.aws.provider;
             this.storageClasses = this.aws.storageClasses;
             this.kubeconfig = this.aws.kubeconfig;

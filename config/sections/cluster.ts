@@ -2,7 +2,7 @@
 // AWS from the sizing plan's node pools (components/cluster/aws).
 import { INSTANCE_FAMILIES, FAMILY_NAMES, lookupInstanceType } from "../../components/cluster/aws/catalogue";
 import { MAX_VPC_PREFIX, parseIpv4Cidr } from "../../components/cluster/aws/cidr";
-import { DEFAULT_AWS_OPTIONS, DEFAULT_FAMILIES, zoneNames } from "../../components/cluster/aws/options";
+import { DEFAULT_AWS_OPTIONS, DEFAULT_FAMILIES } from "../../components/cluster/aws/options";
 import { DEFAULT_STORAGE_CLASSES } from "../../components/contracts";
 import { NODE_ROLES, type NodeRole } from "../../sizing/types";
 import { boolean, cidr, enumOf, integer, list, object, optional, refine, secretString, string, variants } from "../schema";
@@ -58,12 +58,32 @@ export const cluster = {
                     availabilityZones: optional(
                         list(
                             string({ description: "An availability zone name.", pattern: /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d[a-z]$/, patternText: "an availability zone name such as eu-central-1a" }),
-                            { description: "Zone names, in order (default: the region's zones a, b, c, ...). A server's zone is its position in this list: never reorder it.", minItems: 2 },
+                            { description: "Zone names, in order (default: the region's first `zones` availability zones as AWS lists them). A server's zone is its position in this list: never reorder it; pin it once the stack exists.", minItems: 2 },
                         ),
                     ),
                     adminCidrs: list(cidr({ description: "Network allowed to reach the Kubernetes API." }), {
-                        description: "Networks allowed to reach the Kubernetes API (through the internal load balancer). No SSH is opened anywhere.",
+                        description: "Networks allowed to reach the Kubernetes API: the machine running pulumi and the operators. With apiAccess public they reach it through an internet-facing NLB that admits only them.",
                         default: [],
+                    }),
+                    apiAccess: enumOf(["public", "private"] as const, {
+                        description: "public: the Kubernetes API behind an internet-facing NLB admitting only adminCidrs (needs adminCidrs); private: only the internal NLB, reached over a VPN or VPC peering you provide (docs/cluster.md).",
+                        default: DEFAULT_AWS_OPTIONS.apiAccess,
+                    }),
+                    sshCidrs: list(cidr({ description: "Network allowed to reach port 22 of the servers." }), {
+                        description: "Networks allowed to SSH to the servers (private addresses: over a VPN or peering). Default none: port 22 closed and sshd off.",
+                        default: [],
+                    }),
+                    sshPublicKeys: list(
+                        string({
+                            description: "An OpenSSH public key.",
+                            pattern: /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/=]+( [^\n]*)?$/,
+                            patternText: "one OpenSSH public key line (ssh-ed25519 AAAA... comment)",
+                        }),
+                        { description: "Public keys allowed to log in as the image's default user (admin) when sshCidrs is set.", default: [] },
+                    ),
+                    natGateways: enumOf(["perZone", "single"] as const, {
+                        description: "perZone: one NAT gateway (and Elastic IP) per zone, so a zone outage never cuts the others' egress; single: one for the stack (fewer Elastic IPs, one zone's outage cuts all egress).",
+                        default: DEFAULT_AWS_OPTIONS.natGateways,
                     }),
                     liAdminCidrs: list(cidr({ description: "Network allowed to reach the LI server." }), {
                         description: "Networks allowed to reach the LI server's admin HTTPS; nobody else can.",
@@ -130,6 +150,9 @@ type AwsFields = {
     zones: number;
     availabilityZones?: string[];
     adminCidrs: string[];
+    apiAccess: "public" | "private";
+    sshCidrs: string[];
+    sshPublicKeys: string[];
     liAdminCidrs: string[];
     vpcCidr: string;
     podCidr: string;
@@ -142,8 +165,8 @@ type AwsFields = {
 
 /** Cross-field checks of the aws variant; each problem names the key, the value and what is allowed. */
 function awsProblems(c: AwsFields, problem: (subkey: string | undefined, text: string) => void): void {
-    const zones = zoneNames(c.region, c.zones, c.availabilityZones);
     if (c.availabilityZones) {
+        const zones = c.availabilityZones;
         if (c.availabilityZones.length !== c.zones) {
             problem("zones", `is ${c.zones} but availabilityZones names ${c.availabilityZones.length} (got ${JSON.stringify(c.availabilityZones)}); allowed: zones equal to the number of availabilityZones`);
         }
@@ -171,7 +194,13 @@ function awsProblems(c: AwsFields, problem: (subkey: string | undefined, text: s
             problem(a, `overlaps ${b} ${(c as Record<string, any>)[b]} (got ${JSON.stringify((c as Record<string, any>)[a])}); allowed: a range disjoint from ${b}`);
         }
     }
-    for (const key of ["adminCidrs", "liAdminCidrs"] as const) {
+    if (c.apiAccess === "public" && c.adminCidrs.length === 0) {
+        problem("adminCidrs", `is empty with apiAccess public, so nobody (not even pulumi) could reach the Kubernetes API (got []); allowed: the networks pulumi and the operators connect from, or apiAccess private with a VPN or peering into the VPC`);
+    }
+    if (c.sshCidrs.length > 0 && c.sshPublicKeys.length === 0) {
+        problem("sshPublicKeys", `is empty but sshCidrs opens port 22 (got []); allowed: at least one OpenSSH public key, or no sshCidrs`);
+    }
+    for (const key of ["adminCidrs", "liAdminCidrs", "sshCidrs"] as const) {
         c[key].forEach((v, i) => {
             if (v.endsWith("/0")) problem(`${key}[${i}]`, `opens to the whole internet (got ${JSON.stringify(v)}); allowed: the networks administrators connect from`);
         });

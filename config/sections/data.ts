@@ -43,7 +43,7 @@ export const data = {
             storageFloorCcu: optional(
                 integer({
                     description:
-                        "The largest CCU this stack has run at. Volumes only grow: PostgreSQL and Redis volumes are sized for max(ccu, storageFloorCcu). Set it before moving to a smaller tier.",
+                        "The largest CCU this stack has run at. Volumes only grow: PostgreSQL and Redis volumes, and with provider aws the database and storage servers and their EBS volumes, are sized for max(ccu, storageFloorCcu). Set it before moving to a smaller tier.",
                     min: 1,
                     max: 20000,
                 }),

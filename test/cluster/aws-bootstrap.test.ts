@@ -8,7 +8,20 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse, parseAllDocuments } from "yaml";
-import { caCertHashFromPublicKeyPem, nodeEnv, NODE_ENV_PATH, scriptSource, SCRIPTS, userData, type BootstrapInput } from "../../components/cluster/aws/bootstrap";
+import {
+    caCertHashFromPublicKeyPem,
+    CONTROL_PLANE_SCRIPTS,
+    JOIN_TOKEN_TTL_HOURS,
+    NODE_ENV_PATH,
+    NODE_SCRIPTS,
+    nodeEnv,
+    scriptSource,
+    SCRIPTS,
+    userData,
+    writtenContent,
+    type BootstrapInput,
+} from "../../components/cluster/aws/bootstrap";
+import { NODE_RESTRICTED_PREFIX, ROLE_LABEL, SERVER_LABEL } from "../../components/contracts";
 import { NODE_ROLES, type NodeRole } from "../../sizing/types";
 import { ROLE_VALUES } from "../../components/contracts";
 import { requireTool } from "./aws-fixtures";
@@ -21,6 +34,7 @@ function input(role: NodeRole, index: number): BootstrapInput {
         serverName: `${ROLE_VALUES[role]}-${index}`,
         region: "eu-central-1",
         apiEndpoint: "matrix-dev-api-0123456789.elb.eu-central-1.amazonaws.com",
+        extraApiSans: ["matrix-dev-api-admin-0123.elb.eu-central-1.amazonaws.com"],
         ssmPrefix: "/matrix-scale/dev",
         caCertHash: "sha256:0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0",
         podCidr: "172.20.0.0/16",
@@ -36,6 +50,11 @@ interface WriteFile {
     path: string;
     content: string;
     permissions: string;
+}
+
+/** The user data's files as the server writes them (compressed scripts decoded). */
+function files(ud: string): WriteFile[] {
+    return (parse(ud) as { write_files: (WriteFile & { encoding?: string })[] }).write_files.map((f) => ({ ...f, content: writtenContent(f) }));
 }
 
 describe("aws node pools: bootstrap user data", function () {
@@ -60,11 +79,12 @@ describe("aws node pools: bootstrap user data", function () {
 
         it(`ships scripts with no shellcheck findings for ${role}-${index}`, function () {
             requireTool(this, "shellcheck");
-            const doc = parse(userData(input(role, index))) as { write_files: WriteFile[] };
-            const env = doc.write_files.find((f) => f.path === NODE_ENV_PATH)?.content;
+            const written = files(userData(input(role, index)));
+            const env = written.find((f) => f.path === NODE_ENV_PATH)?.content;
             assert.ok(env);
-            const scripts = doc.write_files.filter((f) => f.content.startsWith("#!/bin/bash"));
-            assert.deepEqual(scripts.map((s) => s.path).sort(), Object.values(SCRIPTS).map((s) => s.path).sort());
+            const scripts = written.filter((f) => f.content.startsWith("#!/bin/bash"));
+            const expected = [...NODE_SCRIPTS, ...(role === "controlPlane" ? CONTROL_PLANE_SCRIPTS : [])];
+            assert.deepEqual(scripts.map((s) => s.path).sort(), expected.map((n) => SCRIPTS[n].path).sort());
             for (const s of scripts) {
                 assert.equal(s.permissions, "0755");
                 // The script with its environment inlined where it sources it, so
@@ -91,10 +111,10 @@ describe("aws node pools: bootstrap user data", function () {
     });
 
     it("defines every variable the scripts read from the environment", () => {
-        const doc = parse(userData(input("app", 0))) as { write_files: WriteFile[] };
-        const env = doc.write_files.find((f) => f.path === NODE_ENV_PATH)?.content ?? "";
+        const written = files(userData(input("controlPlane", 0)));
+        const env = written.find((f) => f.path === NODE_ENV_PATH)?.content ?? "";
         const defined = new Set([...env.matchAll(/^export ([A-Z_]+)=/gm)].map((m) => m[1]));
-        for (const s of doc.write_files.filter((f) => f.content.startsWith("#!/bin/bash"))) {
+        for (const s of written.filter((f) => f.content.startsWith("#!/bin/bash"))) {
             const assignedInScript = new Set([...s.content.matchAll(/\b([A-Z_]+)="/g)].map((m) => m[1]));
             for (const m of s.content.matchAll(/\$\{([A-Z][A-Z_]+)\}/g)) {
                 assert.ok(defined.has(m[1]) || assignedInScript.has(m[1]), `${s.path} reads \${${m[1]}} which node.env does not define`);
@@ -104,8 +124,8 @@ describe("aws node pools: bootstrap user data", function () {
 
     it("carries role, label, taint and first-server rules in the environment, and no secret", () => {
         const env = (role: NodeRole, i: number) =>
-            (parse(userData(input(role, i))) as { write_files: WriteFile[] }).write_files.find((f) => f.path === NODE_ENV_PATH)?.content ?? "";
-        assert.match(env("database", 0), /ROLE_VALUE='database'\nexport SERVER_LABEL='matrix-scale.io\/server'\nexport SERVER_NAME='database-0'\nexport TAINTED='true'/);
+            files(userData(input(role, i))).find((f) => f.path === NODE_ENV_PATH)?.content ?? "";
+        assert.match(env("database", 0), /ROLE_VALUE='database'\nexport SERVER_LABEL='node-restriction\.kubernetes\.io\/matrix-scale-server'\nexport SERVER_NAME='database-0'\nexport TAINTED='true'/);
         assert.match(env("app", 0), /TAINTED='false'/);
         assert.match(env("controlPlane", 0), /INIT_ALLOWED='true'/);
         assert.match(env("controlPlane", 1), /INIT_ALLOWED='false'\nexport JOIN_STAGGER_SECONDS='120'/);
@@ -154,19 +174,28 @@ describe("aws node pools: bootstrap user data", function () {
         assert.equal(init.apiVersion, "kubeadm.k8s.io/v1beta4");
         assert.equal(init.kind, "InitConfiguration");
         assert.deepEqual(init.bootstrapTokens[0].token, "abcdef.0123456789abcdef");
-        assert.equal(init.bootstrapTokens[0].ttl, "0s");
+        // A finite lifetime: the control plane keeps a fresh token in SSM (matrix-rotate-token).
+        assert.equal(init.bootstrapTokens[0].ttl, `${JOIN_TOKEN_TTL_HOURS}h0m0s`);
+        assert.ok(JOIN_TOKEN_TTL_HOURS > 0 && JOIN_TOKEN_TTL_HOURS <= 24);
         assert.deepEqual(init.localAPIEndpoint, { advertiseAddress: "10.40.0.5", bindPort: 6443 });
         assert.deepEqual(init.nodeRegistration.taints, [{ key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" }]);
+        // No node-labels: the kubelet may not set node-restriction.kubernetes.io/ labels (the control plane does).
         assert.deepEqual(init.nodeRegistration.kubeletExtraArgs, [
             { name: "cloud-provider", value: "external" },
             { name: "node-ip", value: "10.40.0.5" },
-            { name: "node-labels", value: "matrix-scale.io/role=control-plane,matrix-scale.io/server=control-plane-0" },
         ]);
         assert.equal(cluster.kind, "ClusterConfiguration");
         assert.equal(cluster.kubernetesVersion, "v1.34.2");
         assert.equal(cluster.controlPlaneEndpoint, "matrix-dev-api-0123456789.elb.eu-central-1.amazonaws.com:6443");
         assert.deepEqual(cluster.networking, { podSubnet: "172.20.0.0/16", serviceSubnet: "172.21.0.0/16" });
-        assert.deepEqual(cluster.apiServer.certSANs, ["matrix-dev-api-0123456789.elb.eu-central-1.amazonaws.com"]);
+        assert.deepEqual(cluster.apiServer.certSANs, ["matrix-dev-api-0123456789.elb.eu-central-1.amazonaws.com", "matrix-dev-api-admin-0123.elb.eu-central-1.amazonaws.com"]);
+    });
+
+    it("asks kubelets for CA-signed serving certificates (metrics-server verifies them)", () => {
+        const docs = render("controlPlane", 0, "render_init");
+        const kubelet = docs.find((d) => d.kind === "KubeletConfiguration");
+        assert.equal(kubelet?.apiVersion, "kubelet.config.k8s.io/v1beta1");
+        assert.equal(kubelet?.serverTLSBootstrap, true);
     });
 
     it("renders JoinConfiguration with the role's label and taint, and a control-plane section only for control-plane servers", () => {
@@ -176,10 +205,14 @@ describe("aws node pools: bootstrap user data", function () {
         assert.deepEqual(cp.discovery.bootstrapToken.caCertHashes, [input("controlPlane", 1).caCertHash]);
         const [db] = render("database", 0, "render_join");
         assert.equal(db.controlPlane, undefined);
-        assert.deepEqual(db.nodeRegistration.taints, [{ key: "matrix-scale.io/role", value: "database", effect: "NoSchedule" }]);
+        assert.deepEqual(db.nodeRegistration.taints, [{ key: ROLE_LABEL, value: "database", effect: "NoSchedule" }]);
         const [app] = render("app", 3, "render_join");
         assert.deepEqual(app.nodeRegistration.taints, []);
-        assert.equal(app.nodeRegistration.kubeletExtraArgs[2].value, "matrix-scale.io/role=app,matrix-scale.io/server=app-3");
+        for (const cfg of [cp, db, app]) {
+            const labels = (cfg.nodeRegistration.kubeletExtraArgs as { name: string }[]).filter((a) => a.name === "node-labels");
+            assert.deepEqual(labels, [], "a kubelet must not label itself");
+        }
+        assert.ok(ROLE_LABEL.startsWith(NODE_RESTRICTED_PREFIX) && SERVER_LABEL.startsWith(NODE_RESTRICTED_PREFIX));
         assert.equal(app.discovery.bootstrapToken.apiServerEndpoint, "matrix-dev-api-0123456789.elb.eu-central-1.amazonaws.com:6443");
     });
 });

@@ -4,12 +4,12 @@
 import { strict as assert } from "assert";
 import { ConfigError, parseStackConfig, type ClusterConfig } from "../../config";
 import { subnetLayout } from "../../components/cluster/aws/cidr";
-import { awsOptionsFromConfig, zoneNames } from "../../components/cluster/aws/options";
+import { awsOptionsFromConfig } from "../../components/cluster/aws/options";
 
 const BASE = { "matrix:ccu": "100", "matrix:domain": "dev.example.org" };
 
 function parse(cluster: Record<string, unknown>): ClusterConfig {
-    return parseStackConfig({ ...BASE, "matrix:cluster": JSON.stringify({ provider: "aws", region: "eu-central-1", ...cluster }) }).cluster;
+    return parseStackConfig({ ...BASE, "matrix:cluster": JSON.stringify({ provider: "aws", region: "eu-central-1", adminCidrs: ["10.8.0.0/16"], ...cluster }) }).cluster;
 }
 
 function problems(cluster: Record<string, unknown>): string[] {
@@ -23,14 +23,29 @@ function problems(cluster: Record<string, unknown>): string[] {
 }
 
 describe("aws node pools: config keys", () => {
-    it("turns a minimal block into options: zones a, b, c of the region and the default families", () => {
+    it("turns a minimal block into options: three zones named by AWS (no guessed letters), the default families, public API access, no SSH, a NAT gateway per zone", () => {
         const c = parse({});
         assert.equal(c.provider, "aws");
         const o = awsOptionsFromConfig(c as Extract<ClusterConfig, { provider: "aws" }>);
-        assert.deepEqual(o.availabilityZones, ["eu-central-1a", "eu-central-1b", "eu-central-1c"]);
+        assert.equal(o.zoneCount, 3);
+        // Names come from aws.getAvailabilityZones in the component; some regions have no "a" zone for an account.
+        assert.equal(o.availabilityZones, undefined);
         assert.equal(o.families.database, "m7i");
         assert.deepEqual(o.instanceTypes, {});
-        assert.deepEqual(zoneNames("us-east-1", 2), ["us-east-1a", "us-east-1b"]);
+        assert.equal(o.apiAccess, "public");
+        assert.deepEqual([o.sshCidrs, o.sshPublicKeys], [[], []]);
+        assert.equal(o.natGateways, "perZone");
+    });
+
+    it("refuses a public API no one may reach, SSH without keys, and SSH open to the internet", () => {
+        const text = problems({ adminCidrs: [], sshCidrs: ["0.0.0.0/0", "10.8.0.0/16"] }).join("\n");
+        assert.match(text, /matrix:cluster\.adminCidrs: is empty with apiAccess public, so nobody \(not even pulumi\) could reach the Kubernetes API/);
+        assert.match(text, /matrix:cluster\.sshPublicKeys: is empty but sshCidrs opens port 22/);
+        assert.match(text, /matrix:cluster\.sshCidrs\[0\]: opens to the whole internet/);
+        assert.match(problems({ sshPublicKeys: ["not a key"] }).join(), /matrix:cluster\.sshPublicKeys\[0\]/);
+        assert.match(problems({ natGateways: "none" }).join(), /matrix:cluster\.natGateways: not a known value/);
+        const ok = parse({ adminCidrs: [], apiAccess: "private", sshCidrs: ["10.8.0.0/16"], sshPublicKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEXAMPLEKEYEXAMPLEKEYEXAMPLEKEYEXAMPLE1 ops@example"], natGateways: "single" });
+        assert.equal((ok as { apiAccess: string }).apiAccess, "private");
     });
 
     it("takes explicit zones, families, instance types and database volume settings", () => {

@@ -13,13 +13,14 @@ export function planFor(ccu: number, federation = false): Plan {
 
 export const RAW_OPTIONS = {
     region: "eu-central-1",
+    zoneCount: 3,
     availabilityZones: ["eu-central-1a", "eu-central-1b", "eu-central-1c"],
     adminCidrs: ["10.0.0.0/8"],
     liAdminCidrs: ["192.168.50.0/24"],
 };
 
 /** Options as the program builds them from a valid config: defaults, the fixture's values, then `overrides`. */
-export function options(overrides: Partial<Omit<AwsClusterOptions, "families">> & { families?: Partial<AwsClusterOptions["families"]> } = {}): AwsClusterOptions {
+export function options(overrides: Partial<Omit<AwsClusterOptions, "families">> & { families?: Partial<AwsClusterOptions["families"]> } = {}): AwsClusterOptions & { availabilityZones: readonly string[] } {
     const { families, ...rest } = overrides;
     return { ...DEFAULT_AWS_OPTIONS, ...RAW_OPTIONS, ...rest, families: { ...DEFAULT_FAMILIES, ...families } };
 }

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import * as fc from "fast-check";
 import { INSTANCE_FAMILIES, lookupInstanceType, smallestFitting } from "../../components/cluster/aws/catalogue";
-import { buildInventory, gbToGiB, ST1_MIN_GIB } from "../../components/cluster/aws/inventory";
+import { buildInventory, ETCD_VOLUME_GIB, gbToGiB, ST1_MIN_GIB, STATEFUL_ROLES } from "../../components/cluster/aws/inventory";
 import { zoneIndex, zoneSpread } from "../../components/cluster/aws/zones";
 import { NODE_ROLES } from "../../sizing/types";
 import { TAINTED_ROLES } from "../../components/contracts";
@@ -38,9 +38,18 @@ describe("aws node pools: inventory", () => {
                 }
             });
 
-            it("gives every server one data volume of the plan's disk, storage servers one per MinIO drive (GB -> GiB, rounded up), of the disk type's EBS type", () => {
+            it("gives database servers the plan's disk, storage servers one volume per MinIO drive (GB -> GiB, rounded up), control-plane servers etcd's volume, and the other roles none", () => {
                 const expectType = { ssd: "gp3", nvme: "io2", hdd: "st1" } as const;
                 for (const s of inv.servers) {
+                    if (s.role === "controlPlane") {
+                        assert.deepEqual(s.dataVolumes.map((v) => [v.index, v.type, v.sizeGiB]), [[0, "gp3", ETCD_VOLUME_GIB]], s.name);
+                        continue;
+                    }
+                    if (!STATEFUL_ROLES.includes(s.role)) {
+                        // Their data is on matrix-ssd claims sized by their components (docs/cluster.md).
+                        assert.deepEqual(s.dataVolumes, [], s.name);
+                        continue;
+                    }
                     const pool = plan.nodePools[s.role];
                     const perDiskGB = s.role === "storage" ? plan.objectStore.driveGB : pool.diskGB;
                     const count = s.role === "storage" ? plan.objectStore.drivesPerServer : 1;
@@ -60,7 +69,7 @@ describe("aws node pools: inventory", () => {
 
             it("spreads every role evenly over the zones and keeps call servers alone in public subnets", () => {
                 for (const role of NODE_ROLES) {
-                    const perZone = opts.availabilityZones.map((z) => inv.servers.filter((s) => s.role === role && s.zone === z).length);
+                    const perZone = opts.availabilityZones.map((z) => inv.servers.filter((s) => s.role === role && opts.availabilityZones[s.zoneIndex] === z).length);
                     assert.ok(Math.max(...perZone) - Math.min(...perZone) <= 1, `${role}: ${perZone}`);
                     // Losing one zone never takes more than its share (ceil(count/zones)).
                     assert.ok(Math.max(...perZone) <= Math.ceil(plan.nodePools[role].count / opts.availabilityZones.length));
@@ -76,9 +85,9 @@ describe("aws node pools: inventory", () => {
         assert.equal(gbToGiB(1000), 932); // 931.32
         assert.equal(gbToGiB(4000), 3726); // 3725.29
         const inv = buildInventory(planFor(100), options());
-        // A 1 TB storage server is two 500 GB MinIO drives -> two 466 GiB st1 volumes; a 50 GB call disk stays gp3.
+        // A 1 TB storage server is two 500 GB MinIO drives -> two 466 GiB st1 volumes; a call server has no data volume (root disk only).
         assert.deepEqual(inv.servers.find((s) => s.name === "storage-0")?.dataVolumes.map((v) => [v.type, v.sizeGiB]), [["st1", 466], ["st1", 466]]);
-        assert.deepEqual(inv.servers.find((s) => s.name === "calls-0")?.dataVolumes.map((v) => [v.type, v.sizeGiB]), [["gp3", 47]]);
+        assert.deepEqual(inv.servers.find((s) => s.name === "calls-0")?.dataVolumes, []);
         assert.deepEqual(inv.servers.find((s) => s.name === "database-0")?.dataVolumes.map((v) => [v.type, v.sizeGiB]), [["io2", 466]]);
     });
 
@@ -109,12 +118,12 @@ describe("aws node pools: inventory", () => {
                 assert.equal(got, table[role], `${role} over ${zones} zones`);
             }
         }
-        // The inventory names each server's zone accordingly, at every tier (the fixture's zones are <region>a, b, c).
+        // The inventory places each server in the zone of that letter's position, at every tier.
         for (const ccu of TIERS) {
             const inv = buildInventory(planFor(ccu), options());
             for (const s of inv.servers) {
                 const letter = THREE_ZONES[s.role]![s.index % 3];
-                assert.equal(s.zone.slice(-1), letter, `${s.name} at ${ccu} CCU`);
+                assert.equal("abc"[s.zoneIndex], letter, `${s.name} at ${ccu} CCU`);
             }
         }
         assert.deepEqual(zoneSpread("app", 21, 3), [7, 7, 7]);
@@ -145,6 +154,15 @@ describe("aws node pools: inventory", () => {
             () => buildInventory({ ...planFor(100), nodePools: pools }, options({ families: { database: "i4i" }, databaseInstanceStore: true })),
             /databaseInstanceStore: i4i\.large has 468 GB of local NVMe, the plan needs 1000 GB/,
         );
+    });
+
+    it("counts only the instance-store disk the bootstrap mounts (i4i sizes with several NVMe disks)", () => {
+        for (const size of INSTANCE_FAMILIES.i4i.sizes) {
+            // The bootstrap mounts the first instance-store device only (one DATA_DISKS entry).
+            assert.ok(size.instanceStoreGB <= 3750, `i4i.${size.name} claims ${size.instanceStoreGB} GB on one disk`);
+        }
+        assert.equal(lookupInstanceType("i4i.32xlarge")?.instanceStoreGB, 3750);
+        assert.equal(INSTANCE_FAMILIES.i4i.sizes.find((s) => s.name === "16xlarge")?.instanceStoreDisks, 4);
     });
 
     it("catalogue lookups are exact", () => {

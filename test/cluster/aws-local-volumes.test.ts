@@ -8,7 +8,6 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parse } from "yaml";
 import { dataMountPath, nodeEnv, NODE_ENV_PATH, scriptSource, type BootstrapInput } from "../../components/cluster/aws/bootstrap";
 import { buildInventory } from "../../components/cluster/aws/inventory";
 import {
@@ -20,7 +19,7 @@ import {
     type LocalVolumeSpec,
 } from "../../components/cluster/aws/local-volumes";
 import { clusterProblems } from "../../components/cluster";
-import { DEFAULT_STORAGE_CLASSES, SERVER_LABEL } from "../../components/contracts";
+import { DEFAULT_STORAGE_CLASSES, NODE_RESTRICTED_PREFIX, SERVER_LABEL } from "../../components/contracts";
 import { options, planFor, requireTool, TIERS } from "./aws-fixtures";
 
 describe("aws node pools: local PersistentVolumes", () => {
@@ -137,24 +136,23 @@ describe("aws node pools: the bootstrap behind the local volumes", function () {
         dataDisks: { ebsVolumeIds: ids },
     });
 
-    it("labels each node at join with the server name its local volumes are pinned to", function () {
-        requireTool(this, "bash");
+    it("pins each local volume to a node-restricted server label, which the control plane copies from the instance's tag of the same key (never the kubelet)", function () {
         const plan = planFor(10000);
         const pvs = localVolumeSpecs(buildInventory(plan, options()), plan);
+        assert.ok(SERVER_LABEL.startsWith(NODE_RESTRICTED_PREFIX), "a kubelet could set this label on itself");
         for (const server of ["database-2", "storage-7"]) {
             const [role, index] = server.split("-") as ["database" | "storage", string];
-            const script = scriptSource("join")
-                .replace(`. ${NODE_ENV_PATH}`, nodeEnv(input(role, Number(index), ["vol-0123456789abcdef0"])))
-                .replace(/\nmain "\$@"\n$/, "\nNODE_NAME=ip-10-40-0-5\nNODE_IP=10.40.0.5\nJOIN_TOKEN=abcdef.0123456789abcdef\nrender_join\n");
-            const r = spawnSync("bash", ["-c", script], { encoding: "utf8", timeout: 30000 });
-            assert.equal(r.status, 0, r.stderr);
-            const labels = (parse(r.stdout) as { nodeRegistration: { kubeletExtraArgs: { name: string; value: string }[] } }).nodeRegistration.kubeletExtraArgs.find(
-                (a) => a.name === "node-labels",
-            )?.value;
-            const serverLabel = Object.fromEntries((labels ?? "").split(",").map((l) => l.split("=")))[SERVER_LABEL];
+            const env = nodeEnv(input(role, Number(index), ["vol-0123456789abcdef0"]));
+            // The labeller reads the instance tag named SERVER_LABEL and sets the node label SERVER_LABEL.
+            assert.match(env, new RegExp(`export SERVER_LABEL='${SERVER_LABEL.replace(/[./]/g, "\\$&")}'`));
+            assert.match(scriptSource("label"), /Tags\[\?Key=='\$\{SERVER_LABEL\}'\]/);
+            assert.match(scriptSource("label"), /"\$\{SERVER_LABEL\}=\$\{server\}"/);
+            assert.doesNotMatch(scriptSource("join"), /node-labels/);
             const mine = pvs.filter((p) => p.serverName === server);
             assert.ok(mine.length > 0);
-            for (const p of mine) assert.deepEqual(persistentVolumeBody(p).spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0].values, [serverLabel]);
+            for (const p of mine) {
+                assert.deepEqual(persistentVolumeBody(p).spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0], { key: SERVER_LABEL, operator: "In", values: [server] });
+            }
         }
     });
 

@@ -7,7 +7,7 @@ import { INSTANCE_FAMILIES } from "../../components/cluster/aws/catalogue";
 import { USER_DATA_LIMIT_BYTES } from "../../components/cluster/aws/bootstrap";
 import { NO_PROVISIONER } from "../../components/cluster/aws/addons";
 import { dataDeviceName, STATEFUL_ROLES } from "../../components/cluster/aws/component";
-import { gbToGiB } from "../../components/cluster/aws/inventory";
+import { ETCD_VOLUME_GIB, gbToGiB } from "../../components/cluster/aws/inventory";
 import { DEFAULT_STORAGE_CLASSES, ROLE_LABEL, ROLE_VALUES, SERVER_LABEL } from "../../components/contracts";
 import { policyViolations } from "../helpers/policy";
 import { NODE_ROLES, type NodeRole, type Plan } from "../../sizing/types";
@@ -21,6 +21,7 @@ const zoneOfSubnet = (subnetId: string) => Number(/^cluster-(?:private|public)-(
 
 
 describe("aws node pools: AwsCluster under mocks", function () {
+    this.timeout(600_000);
     const runs = new Map<number, { plan: Plan; run: Run }>();
     before(async function () {
         for (const ccu of TIERS) {
@@ -33,14 +34,15 @@ describe("aws node pools: AwsCluster under mocks", function () {
         describe(`${ccu} CCU`, () => {
             const get = () => runs.get(ccu) as { plan: Plan; run: Run };
 
-            it("registers the plan's servers per role, each with its data volumes (one per MinIO drive on storage servers) attached in its own zone", () => {
+            it("registers the plan's servers per role; data volumes only where the data lives (database disk, one per MinIO drive, etcd), attached in the server's zone", () => {
                 const { plan, run } = get();
                 const instances = run.resources.filter((r) => r.type === INSTANCE);
                 assert.equal(instances.length, plan.totals.servers);
                 for (const role of NODE_ROLES) assert.equal(instances.filter((i) => roleOf(i) === role).length, plan.nodePools[role].count, role);
                 const volumes = new Map(run.resources.filter((r) => r.type === VOLUME).map((v) => [v.name, v]));
                 const attachments = run.resources.filter((r) => r.type === ATTACHMENT);
-                const perServer = (role: NodeRole) => (role === "storage" ? plan.objectStore.drivesPerServer : 1);
+                // App, call, LI and monitoring servers keep their data on matrix-ssd claims: no node data volume (docs/cluster.md).
+                const perServer = (role: NodeRole) => (role === "storage" ? plan.objectStore.drivesPerServer : role === "database" || role === "controlPlane" ? 1 : 0);
                 const expected = NODE_ROLES.reduce((n, role) => n + plan.nodePools[role].count * perServer(role), 0);
                 assert.equal(volumes.size, expected);
                 assert.equal(attachments.length, expected);
@@ -52,7 +54,7 @@ describe("aws node pools: AwsCluster under mocks", function () {
                         const vol = volumes.get(`${inst.name}-data-${k}`);
                         assert.ok(vol, `${inst.name} has no data volume ${k}`);
                         assert.equal(vol.inputs.type, { ssd: "gp3", nvme: "io2", hdd: "st1" }[pool.diskType]);
-                        assert.equal(vol.inputs.size, Math.max(gbToGiB(perDiskGB), pool.diskType === "hdd" ? 125 : 1));
+                        assert.equal(vol.inputs.size, role === "controlPlane" ? ETCD_VOLUME_GIB : Math.max(gbToGiB(perDiskGB), pool.diskType === "hdd" ? 125 : 1));
                         assert.equal(vol.inputs.encrypted, true);
                         const zone = zoneOfSubnet(inst.inputs.subnetId);
                         assert.equal(vol.inputs.availabilityZone, options().availabilityZones[zone], `${inst.name} volume zone`);
@@ -143,7 +145,7 @@ describe("aws node pools: AwsCluster under mocks", function () {
                 assert.deepEqual(await policyViolations(run.resources), []);
             });
 
-            it("hardens instances: IMDSv2 (one hop outside the control plane), encrypted disks, no SSH key, no secret in user data, stateful ones protected and rolled one at a time", () => {
+            it("hardens instances: IMDSv2 (one hop outside the control plane), encrypted disks, no SSH key, no secret in user data, user data and AMI never roll a server, every role rolled one server at a time", () => {
                 const { run } = get();
                 const byRole = new Map<NodeRole, Registered[]>();
                 for (const inst of run.resources.filter((r) => r.type === INSTANCE)) {
@@ -154,16 +156,19 @@ describe("aws node pools: AwsCluster under mocks", function () {
                     assert.equal(inst.inputs.userDataReplaceOnChange, false);
                     assert.doesNotMatch(inst.inputs.userData, /PRIVATE KEY/);
                     assert.ok(Buffer.byteLength(inst.inputs.userData) <= USER_DATA_LIMIT_BYTES, `${inst.name} user data too large for EC2`);
-                    assert.ok(inst.opts.ignoreChanges?.includes("ami"), inst.name);
+                    assert.ok(inst.opts.ignoreChanges?.includes("ami") && inst.opts.ignoreChanges?.includes("userData"), inst.name);
                     const role = roleOf(inst);
                     byRole.set(role, [...(byRole.get(role) ?? []), inst]);
                     assert.equal(inst.inputs.tags[SERVER_LABEL], inst.name.replace(/^cluster-/, ""));
                 }
+                for (const role of NODE_ROLES) {
+                    const list = byRole.get(role) ?? [];
+                    list.forEach((inst, i) => assert.deepEqual(inst.opts.dependsOn, i === 0 ? [] : [list[i - 1].name], inst.name));
+                }
                 for (const role of STATEFUL_ROLES) {
                     const list = byRole.get(role) ?? [];
-                    list.forEach((inst, i) => {
+                    list.forEach((inst) => {
                         assert.equal(inst.opts.protect, true, inst.name);
-                        assert.deepEqual(inst.opts.dependsOn, i === 0 ? [] : [list[i - 1].name], inst.name);
                         const vols = run.resources.filter((r) => r.type === VOLUME && r.name.startsWith(`${inst.name}-data-`));
                         assert.ok(vols.length >= 1 && vols.every((v) => v.opts.protect === true), `${inst.name} volumes unprotected`);
                     });

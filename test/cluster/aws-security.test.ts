@@ -41,12 +41,12 @@ describe("aws node pools: security-group rule model", () => {
 
             it(`keeps the API, etcd, kubelet, SSH and LI private (${label})`, () => {
                 const reaching = (from: number, to: number) => rules.filter((r) => portsOverlap(r, from, to));
-                // No SSH anywhere: administration is through SSM.
+                // SSH only from sshCidrs (none in these options: the Debian image has no SSM agent, SSH is opt-in).
                 assert.deepEqual(reaching(22, 22), []);
                 for (const r of reaching(2379, 2380)) assert.deepEqual(r.source, { group: "controlPlane" });
                 for (const r of reaching(6443, 6443)) {
                     assert.ok(
-                        ("group" in r.source && ["nodes", "apiLb"].includes(r.source.group)) || ("cidr" in r.source && opts.adminCidrs.includes(r.source.cidr)),
+                        ("group" in r.source && ["nodes", "apiLb", "adminApiLb"].includes(r.source.group)) || ("cidr" in r.source && opts.adminCidrs.includes(r.source.cidr) && r.group === "adminApiLb"),
                         JSON.stringify(r),
                     );
                 }
@@ -59,6 +59,14 @@ describe("aws node pools: security-group rule model", () => {
             });
         }
     }
+
+    it("opens port 22 only to sshCidrs, and admits admin networks to the internal NLB only with apiAccess private", () => {
+        const ssh = ingressRules(options({ sshCidrs: ["10.8.0.0/16"], sshPublicKeys: ["ssh-ed25519 AAAA k"] })).filter((r) => r.fromPort <= 22 && r.toPort >= 22);
+        assert.deepEqual(ssh.map((r) => [r.group, r.source]), [["nodes", { cidr: "10.8.0.0/16" }]]);
+        const priv = ingressRules(options({ apiAccess: "private" })).filter((r) => r.fromPort === 6443 && "cidr" in r.source);
+        assert.deepEqual(priv.map((r) => r.group), options().adminCidrs.map(() => "apiLb"));
+        assert.ok(!ingressRules(options({ apiAccess: "private" })).some((r) => r.group === "adminApiLb" || ("group" in r.source && r.source.group === "adminApiLb")));
+    });
 
     it("detects a rule that opens an internal port to the internet (the check can fail)", () => {
         const opts = options();

@@ -73,7 +73,7 @@ describe("DataLayer under Pulumi mocks", function () {
             for (const p of pools) {
                 const s = spec(sts.get(p)!);
                 assert.equal(s.replicas, plan.objectStore.serversPerPool);
-                assert.equal(s.template.spec.nodeSelector["matrix-scale.io/role"], "storage");
+                assert.equal(s.template.spec.nodeSelector["node-restriction.kubernetes.io/matrix-scale-role"], "storage");
                 assert.ok(s.template.spec.containers[0].env.some((e: any) => e.name === "MINIO_STORAGE_CLASS_STANDARD" && e.value === "EC:4"));
             }
             const claims = [...byName(rs, "kubernetes:core/v1:PersistentVolumeClaim").values()].filter((c) => (c.inputs.metadata as any).name.includes("minio-pool"));

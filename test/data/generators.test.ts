@@ -133,8 +133,8 @@ describe("data layer generators", () => {
                 assert.equal(c.storage.size, `${plan.postgres.storageGB}G`);
                 assert.equal(c.storage.storageClass, "matrix-nvme");
                 assert.equal(c.affinity.podAntiAffinityType, "required");
-                assert.deepEqual(c.affinity.nodeSelector, { "matrix-scale.io/role": "database" });
-                assert.deepEqual(c.affinity.tolerations, [{ key: "matrix-scale.io/role", operator: "Equal", value: "database", effect: "NoSchedule" }]);
+                assert.deepEqual(c.affinity.nodeSelector, { "node-restriction.kubernetes.io/matrix-scale-role": "database" });
+                assert.deepEqual(c.affinity.tolerations, [{ key: "node-restriction.kubernetes.io/matrix-scale-role", operator: "Equal", value: "database", effect: "NoSchedule" }]);
                 assert.deepEqual(
                     [c.bootstrap.initdb.encoding, c.bootstrap.initdb.localeCollate, c.bootstrap.initdb.localeCType],
                     ["UTF8", "C", "C"],

@@ -44,6 +44,18 @@ describe("npm run plan", () => {
         assert.match(stdout, /total\s+53\s+1,240/);
     });
 
+    it("prints the AWS quotas a fresh account must raise (Elastic IPs over 5 from 1,000 CCU) and where node disks go", () => {
+        const small = runPlan(["--ccu", "100"]).stdout;
+        const big = runPlan(["--ccu", "20000"]).stdout;
+        const eips = (t: string) => Number(/quotas: (\d+) Elastic IPs/.exec(t)?.[1]);
+        const vcpus = (t: string) => Number(/([\d,]+) on-demand standard vCPUs/.exec(t)?.[1].replace(/,/g, ""));
+        assert.ok(eips(small) <= 5 && !/Elastic IPs \(L-0263D0A3\): \d+ needed/.test(small), small);
+        assert.ok(eips(big) > 5 && /Elastic IPs \(L-0263D0A3\): \d+ needed .*natGateways single/.test(big), big);
+        assert.ok(vcpus(big) >= 1000, `20,000 CCU needs over a thousand vCPUs, got ${vcpus(big)}`);
+        assert.match(big, /application +plan [\d.,]+ [GT]B -> none \(root disk only\)/);
+        assert.match(big, /control plane +gp3 20 GiB/);
+    });
+
     it("bad input: exit 2 and one line per problem on stderr", () => {
         const { code, stdout, stderr } = runPlan(["--ccu", "0", "--frobnicate"]);
         assert.strictEqual(code, 2);

@@ -63,11 +63,19 @@ export function ebsCsiValues(a: AddonInput): Record<string, unknown> {
     };
 }
 
+/**
+ * metrics-server verifies every kubelet's serving certificate against the
+ * cluster CA (its service account's ca.crt): kubelets request serving
+ * certificates (serverTLSBootstrap) and the control plane approves them after
+ * checking the names against EC2 (matrix-label-nodes). The chart appends
+ * `args` after `defaultArgs`, so the defaults are replaced whole: nothing can
+ * slip in --kubelet-insecure-tls.
+ */
 export function metricsServerValues(): Record<string, unknown> {
     return {
         replicas: 2,
-        // Kubelet serving certificates are self-signed (kubeadm default); see README "Known gaps".
-        args: ["--kubelet-preferred-address-types=InternalIP", "--kubelet-insecure-tls"],
+        defaultArgs: ["--cert-dir=/tmp", "--kubelet-preferred-address-types=InternalIP", "--kubelet-use-node-status-port", "--metric-resolution=15s"],
+        args: [],
         tolerations: [{ key: "node.cloudprovider.kubernetes.io/uninitialized", operator: "Exists", effect: "NoSchedule" }],
     };
 }

@@ -5,6 +5,7 @@
 // values (endpoint, versions, CIDRs), never on the tier, so a tier change
 // never touches a server's user data.
 import { createHash } from "crypto";
+import { gunzipSync, gzipSync } from "zlib";
 import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
@@ -19,7 +20,13 @@ export const SCRIPTS = {
     prepare: { path: "/usr/local/sbin/matrix-prepare-node", file: "prepare-node.sh" },
     join: { path: "/usr/local/sbin/matrix-join-node", file: "join-node.sh" },
     grow: { path: "/usr/local/sbin/matrix-grow-data", file: "grow-data.sh" },
+    label: { path: "/usr/local/sbin/matrix-label-nodes", file: "label-nodes.sh" },
+    rotateToken: { path: "/usr/local/sbin/matrix-rotate-token", file: "rotate-token.sh" },
 } as const;
+
+/** Scripts every server carries; control-plane servers add the cluster-wide duties (labels, serving certificates, token). */
+export const NODE_SCRIPTS = ["prepare", "join", "grow"] as const;
+export const CONTROL_PLANE_SCRIPTS = ["label", "rotateToken"] as const;
 
 export function scriptSource(name: keyof typeof SCRIPTS): string {
     return fs.readFileSync(path.join(SCRIPT_DIR, SCRIPTS[name].file), "utf8");
@@ -34,8 +41,12 @@ export interface BootstrapInput {
     /** Stable server name, e.g. database-0. */
     readonly serverName: string;
     readonly region: string;
-    /** DNS name of the internal API load balancer. */
+    /** DNS name of the internal API load balancer (kubeadm's controlPlaneEndpoint). */
     readonly apiEndpoint: string;
+    /** Further names the API server certificate must carry (the public admin endpoint). */
+    readonly extraApiSans?: readonly string[];
+    /** Authorised keys for the default user; without them sshd is disabled. */
+    readonly sshPublicKeys?: readonly string[];
     /** SSM parameter path prefix holding pki/* and join-token. */
     readonly ssmPrefix: string;
     /** "sha256:<hex>" of the cluster CA's public key, for token discovery. */
@@ -94,6 +105,15 @@ export function shellQuote(value: string): string {
     return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
+/**
+ * Hours a bootstrap token is valid. The token in SSM is replaced well before
+ * that by the control plane (matrix-rotate-token, every JOIN_TOKEN_ROTATE_HOURS),
+ * so a server joining at any time finds a valid one, and a leaked token
+ * stops working within a day.
+ */
+export const JOIN_TOKEN_TTL_HOURS = 24;
+export const JOIN_TOKEN_ROTATE_HOURS = 6;
+
 /** Seconds a control-plane server waits before joining, so etcd members are added one at a time. */
 export const JOIN_STAGGER_SECONDS_PER_INDEX = 120;
 
@@ -118,6 +138,8 @@ export function nodeEnv(input: BootstrapInput): string {
         ["KUBERNETES_APT_VERSION", KUBERNETES_APT_VERSION],
         ["CONTAINERD_APT_VERSION", CONTAINERD_APT_VERSION],
         ["DATA_DISKS", dataDisksEnv(input.role, input.dataDisks)],
+        ["JOIN_TOKEN_TTL", `${JOIN_TOKEN_TTL_HOURS}h0m0s`],
+        ["API_SANS", [input.apiEndpoint, ...(input.extraApiSans ?? [])].join(",")],
     ];
     return ["# Written by matrix-scale at first boot; no secrets.", ...vars.map(([k, v]) => `export ${k}=${shellQuote(v)}`)].join("\n") + "\n";
 }
@@ -141,39 +163,67 @@ OnUnitActiveSec=10min
 WantedBy=timers.target
 `;
 
+/** A oneshot service and its timer running `script` every `every` (systemd time span). */
+function timerUnits(unit: string, description: string, script: string, every: string): { path: string; content: string }[] {
+    return [
+        { path: `/etc/systemd/system/${unit}.service`, content: `[Unit]\nDescription=${description}\n\n[Service]\nType=oneshot\nExecStart=${script}\n` },
+        {
+            path: `/etc/systemd/system/${unit}.timer`,
+            content: `[Unit]\nDescription=${description} (every ${every})\n\n[Timer]\nOnBootSec=1min\nOnUnitActiveSec=${every}\n\n[Install]\nWantedBy=timers.target\n`,
+        },
+    ];
+}
+
+/** Timers only control-plane servers run: node labels and serving certificates every minute, the join token every few hours. */
+export const CONTROL_PLANE_TIMERS = ["matrix-label-nodes.timer", "matrix-rotate-token.timer"] as const;
+
 /** The cloud-config document (without the #cloud-config header) as an object. */
 export function cloudConfig(input: BootstrapInput): Record<string, unknown> {
+    // Compressed: the scripts would otherwise take the control plane's user data past EC2's 16 KB.
     const exec = (name: keyof typeof SCRIPTS) => ({
         path: SCRIPTS[name].path,
         permissions: "0755",
         owner: "root:root",
-        content: scriptSource(name),
+        encoding: "gz+b64",
+        content: gzipSync(Buffer.from(scriptSource(name), "utf8"), { level: 9 }).toString("base64"),
     });
+    const unit = (f: { path: string; content: string }) => ({ ...f, permissions: "0644", owner: "root:root" });
+    const controlPlane = input.role === "controlPlane";
+    const keys = input.sshPublicKeys ?? [];
     return {
-        // Administration is through SSM Session Manager: no SSH keys, no passwords.
+        // No passwords, no root login. SSH only when keys are configured (and
+        // the security group opens 22 to matrix:cluster.sshCidrs); otherwise
+        // sshd is off: the Debian image ships no SSM agent.
         ssh_pwauth: false,
         disable_root: true,
+        ...(keys.length > 0 ? { ssh_authorized_keys: [...keys] } : {}),
         package_update: true,
         packages: ["apt-transport-https", "ca-certificates", "curl", "gpg", "awscli", "xfsprogs"],
         write_files: [
             { path: NODE_ENV_PATH, permissions: "0644", owner: "root:root", content: nodeEnv(input) },
-            exec("prepare"),
-            exec("join"),
-            exec("grow"),
-            {
-                path: "/etc/systemd/system/matrix-data-grow.service",
-                permissions: "0644",
-                owner: "root:root",
-                content: GROW_SERVICE,
-            },
-            { path: "/etc/systemd/system/matrix-data-grow.timer", permissions: "0644", owner: "root:root", content: GROW_TIMER },
+            ...NODE_SCRIPTS.map(exec),
+            unit({ path: "/etc/systemd/system/matrix-data-grow.service", content: GROW_SERVICE }),
+            unit({ path: "/etc/systemd/system/matrix-data-grow.timer", content: GROW_TIMER }),
+            ...(controlPlane
+                ? [
+                      ...CONTROL_PLANE_SCRIPTS.map(exec),
+                      ...timerUnits("matrix-label-nodes", "Label nodes and approve serving certificates from EC2's facts", SCRIPTS.label.path, "1min").map(unit),
+                      ...timerUnits("matrix-rotate-token", "Rotate the kubeadm bootstrap token", SCRIPTS.rotateToken.path, `${JOIN_TOKEN_ROTATE_HOURS}h`).map(unit),
+                  ]
+                : []),
         ],
         runcmd: [
-            ["systemctl", "disable", "--now", "ssh.service"],
+            ...(keys.length > 0 ? [] : [["systemctl", "disable", "--now", "ssh.service"]]),
             [SCRIPTS.prepare.path],
             [SCRIPTS.join.path],
+            ...(controlPlane ? [["systemctl", "enable", "--now", ...CONTROL_PLANE_TIMERS]] : []),
         ],
     };
+}
+
+/** A write_files entry's content as the server will write it (cloud-init decodes gz+b64). */
+export function writtenContent(file: { content: string; encoding?: string }): string {
+    return file.encoding === "gz+b64" ? gunzipSync(Buffer.from(file.content, "base64")).toString("utf8") : file.content;
 }
 
 /** EC2 rejects user data above 16 KB (before base64 encoding). */

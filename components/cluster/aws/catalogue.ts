@@ -14,8 +14,14 @@ export interface InstanceSize {
     readonly name: string;
     readonly vcpu: number;
     readonly memoryGiB: number;
-    /** Local instance-store NVMe capacity in GB (AWS publishes it in decimal GB); 0 when EBS-only. */
+    /**
+     * Local instance-store NVMe the program uses, in GB (AWS publishes decimal
+     * GB): one disk's capacity, because the bootstrap mounts one disk; 0 when
+     * EBS-only.
+     */
     readonly instanceStoreGB: number;
+    /** How many instance-store disks the size has (only the first is used). */
+    readonly instanceStoreDisks?: number;
 }
 
 export interface InstanceFamily {
@@ -59,14 +65,17 @@ export const INSTANCE_FAMILIES: Readonly<Record<string, InstanceFamily>> = {
         architecture: "x86_64",
         description: "storage optimized, Intel Ice Lake, 8 GiB/vCPU, local instance-store NVMe (lost on stop/replace)",
         sizes: [
-            { name: "large", vcpu: 2, memoryGiB: 16, instanceStoreGB: 468 },
-            { name: "xlarge", vcpu: 4, memoryGiB: 32, instanceStoreGB: 937 },
-            { name: "2xlarge", vcpu: 8, memoryGiB: 64, instanceStoreGB: 1875 },
-            { name: "4xlarge", vcpu: 16, memoryGiB: 128, instanceStoreGB: 3750 },
-            { name: "8xlarge", vcpu: 32, memoryGiB: 256, instanceStoreGB: 7500 },
-            { name: "12xlarge", vcpu: 48, memoryGiB: 384, instanceStoreGB: 11250 },
-            { name: "16xlarge", vcpu: 64, memoryGiB: 512, instanceStoreGB: 15000 },
-            { name: "32xlarge", vcpu: 128, memoryGiB: 1024, instanceStoreGB: 30000 },
+            { name: "large", vcpu: 2, memoryGiB: 16, instanceStoreGB: 468, instanceStoreDisks: 1 },
+            { name: "xlarge", vcpu: 4, memoryGiB: 32, instanceStoreGB: 937, instanceStoreDisks: 1 },
+            { name: "2xlarge", vcpu: 8, memoryGiB: 64, instanceStoreGB: 1875, instanceStoreDisks: 1 },
+            { name: "4xlarge", vcpu: 16, memoryGiB: 128, instanceStoreGB: 3750, instanceStoreDisks: 1 },
+            // From 8xlarge up the local NVMe is several 3,750 GB disks. The bootstrap
+            // mounts the first one only, so only its capacity is counted: the plan
+            // never relies on space that no filesystem covers.
+            { name: "8xlarge", vcpu: 32, memoryGiB: 256, instanceStoreGB: 3750, instanceStoreDisks: 2 },
+            { name: "12xlarge", vcpu: 48, memoryGiB: 384, instanceStoreGB: 3750, instanceStoreDisks: 3 },
+            { name: "16xlarge", vcpu: 64, memoryGiB: 512, instanceStoreGB: 3750, instanceStoreDisks: 4 },
+            { name: "32xlarge", vcpu: 128, memoryGiB: 1024, instanceStoreGB: 3750, instanceStoreDisks: 8 },
         ],
     },
 };

@@ -21,19 +21,20 @@ export interface DataVolumeSpec {
 }
 
 export interface ServerSpec {
-    /** Pulumi name stem and node label `matrix-scale.io/server`; depends on role and index only. */
+    /** Pulumi name stem and node label SERVER_LABEL; depends on role and index only. */
     readonly name: string;
     readonly role: NodeRole;
     readonly index: number;
+    /** Position in the zone list (names come from config or aws.getAvailabilityZones). */
     readonly zoneIndex: number;
-    readonly zone: string;
     /** Call servers need public addresses for TURN/WebRTC; everything else stays private. */
     readonly subnet: "private" | "public";
     readonly instance: InstanceChoice;
     /**
-     * Separate EBS volumes carrying the plan's disk: one per server, except
-     * storage servers, which carry one per MinIO drive so losing a server loses
-     * exactly its own drives. Empty when the data lives on instance-store NVMe.
+     * Separate EBS volumes (see nodeDataVolumes): the plan's disk on database
+     * servers, one per MinIO drive on storage servers (losing a server loses
+     * exactly its own drives), etcd's volume on control-plane servers, none
+     * elsewhere. Empty when the database lives on instance-store NVMe.
      */
     readonly dataVolumes: readonly DataVolumeSpec[];
     readonly instanceStoreData: boolean;
@@ -79,19 +80,62 @@ export function dataVolumeFor(role: NodeRole, diskType: DiskType, planGB: number
 /** What the inventory reads from the plan: the node pools, and the object store's drive layout. */
 export type InventoryPlan = Pick<Plan, "nodePools" | "objectStore">;
 
+/** Roles whose servers and volumes hold data that a replacement would lose. */
+export const STATEFUL_ROLES: readonly NodeRole[] = ["database", "storage"];
+
 /**
- * A role's EBS data volumes per server. Storage servers get one volume per
- * MinIO drive (plan.objectStore): MinIO's erasure sets assume a failed volume
- * takes one drive, and a failed server takes only its own drives.
+ * etcd's own volume on control-plane servers. etcd's database is capped by
+ * its quota (2 GiB default, 8 GiB the documented maximum); 20 GiB holds the
+ * quota, the WAL and a snapshot, and gp3 gives it 3000 IOPS whatever the size.
+ */
+export const ETCD_VOLUME_GIB = 20;
+
+/**
+ * A role's EBS data volumes per server. Only the roles whose data lives on
+ * the node get one (docs/cluster.md, "Where each role's data lives"):
+ * - database: the plan's disk (PostgreSQL, a local PersistentVolume);
+ * - storage: one volume per MinIO drive (plan.objectStore): MinIO's erasure
+ *   sets assume a failed volume takes one drive, a failed server only its own;
+ * - control plane: etcd (ETCD_VOLUME_GIB), not the plan's disk figure.
+ * App, call, LI and monitoring servers get none: their workloads keep data on
+ * matrix-ssd claims (EBS, created per claim, sized by their components), so
+ * their node needs only the root disk for the OS, images and emptyDirs.
  */
 export function dataVolumesFor(role: NodeRole, plan: InventoryPlan, opts: AwsClusterOptions, errors: string[]): DataVolumeSpec[] {
     const pool = plan.nodePools[role];
-    if (role !== "storage") return [dataVolumeFor(role, pool.diskType, pool.diskGB, opts)];
+    if (role === "controlPlane") return [{ index: 0, type: "gp3", sizeGiB: ETCD_VOLUME_GIB, planGB: pool.diskGB }];
+    if (role === "database") return [dataVolumeFor(role, pool.diskType, pool.diskGB, opts)];
+    if (role !== "storage") return [];
     const { drivesPerServer, driveGB } = plan.objectStore;
     if (drivesPerServer * driveGB !== pool.diskGB) {
         errors.push(`sizing plan: storage servers have ${pool.diskGB} GB of disk but ${drivesPerServer} MinIO drives of ${driveGB} GB each; the plan disagrees with itself`);
     }
     return Array.from({ length: drivesPerServer }, (_, k) => dataVolumeFor(role, pool.diskType, driveGB, opts, k));
+}
+
+/**
+ * The plan whose stateful servers the cluster keeps: the current plan, with
+ * the database and storage pools (count and disk) and the MinIO drive size
+ * raised to the floor tier's (`matrix:data.storageFloorCcu`), like the data
+ * layer's volumes. Below the floor, a tier change therefore neither deletes
+ * a stateful server nor asks an EBS volume to shrink.
+ */
+export function withStatefulFloor(plan: InventoryPlan, floor: InventoryPlan | undefined): InventoryPlan {
+    if (!floor) return plan;
+    const keep = (role: NodeRole) => {
+        const p = plan.nodePools[role];
+        const f = floor.nodePools[role];
+        return { ...p, count: Math.max(p.count, f.count), diskGB: Math.max(p.diskGB, f.diskGB) };
+    };
+    const drivesPerServer = plan.objectStore.drivesPerServer;
+    if (floor.objectStore.drivesPerServer !== drivesPerServer) {
+        throw new Error(`the floor tier has ${floor.objectStore.drivesPerServer} MinIO drives per server, this tier ${drivesPerServer}; a storage server's drive count cannot change`);
+    }
+    const driveGB = Math.max(plan.objectStore.driveGB, floor.objectStore.driveGB);
+    return {
+        nodePools: { ...plan.nodePools, database: keep("database"), storage: { ...keep("storage"), diskGB: drivesPerServer * driveGB } },
+        objectStore: { ...plan.objectStore, driveGB },
+    };
 }
 
 function instanceFor(role: NodeRole, pool: NodePool, opts: AwsClusterOptions, errors: string[]): InstanceChoice | undefined {
@@ -144,7 +188,6 @@ export function buildInventory(plan: InventoryPlan, opts: AwsClusterOptions): In
     const errors: string[] = [];
     const warnings: string[] = [];
     const servers: ServerSpec[] = [];
-    const zones = opts.availabilityZones;
     for (const role of NODE_ROLES) {
         const pool = pools[role];
         const instance = instanceFor(role, pool, opts, errors);
@@ -163,13 +206,12 @@ export function buildInventory(plan: InventoryPlan, opts: AwsClusterOptions): In
         }
         const volumes = instanceStoreData ? [] : dataVolumesFor(role, plan, opts, errors);
         for (let i = 0; i < pool.count; i++) {
-            const z = zoneIndex(role, i, zones.length);
+            const z = zoneIndex(role, i, opts.zoneCount);
             servers.push({
                 name: `${ROLE_VALUES[role]}-${i}`,
                 role,
                 index: i,
                 zoneIndex: z,
-                zone: zones[z],
                 subnet: role === "calls" ? "public" : "private",
                 instance,
                 dataVolumes: volumes,

@@ -48,7 +48,7 @@ export function localVolumeSpecs(inventory: Inventory, plan: InventoryPlan, clas
 /**
  * The PersistentVolume object. nodeAffinity names the server, not the node:
  * a replaced instance re-attaches the same EBS volume and registers with the
- * same `matrix-scale.io/server` label, so the volume (and its claim) follows it.
+ * same `node-restriction.kubernetes.io/matrix-scale-server` label, so the volume (and its claim) follows it.
  */
 export function persistentVolumeBody(spec: LocalVolumeSpec) {
     return {

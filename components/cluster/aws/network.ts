@@ -1,10 +1,11 @@
 // The VPC: one private and one public subnet per zone, a NAT gateway per zone
-// (losing a zone never cuts the other zones' egress), and one security group
-// per rule-model group with exactly the model's rules.
+// (losing a zone never cuts the other zones' egress) or one for the stack
+// (natGateways: single, fewer Elastic IPs), and one security group per
+// rule-model group with exactly the model's rules.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { subnetLayout } from "./cidr";
-import type { AwsClusterOptions } from "./options";
+import { natGatewayCount, type AwsClusterOptions } from "./options";
 import { GROUPS, ingressRules, type GroupName } from "./security";
 
 export interface Network {
@@ -23,35 +24,42 @@ export function createNetwork(
     name: string,
     clusterName: string,
     opts: AwsClusterOptions,
+    /** Zone name by position: from config, or from aws.getAvailabilityZones. */
+    zoneName: (z: number) => pulumi.Input<string>,
     ro: pulumi.CustomResourceOptions,
 ): Network {
-    const tags = (n: string, extra: Record<string, string> = {}) => ({ Name: `${clusterName}-${n}`, ...clusterTag(clusterName), ...extra });
-    const layout = subnetLayout(opts.vpcCidr, opts.availabilityZones.length);
+    const tags = (n: pulumi.Input<string>, extra: Record<string, string> = {}) => ({ Name: pulumi.interpolate`${clusterName}-${n}`, ...clusterTag(clusterName), ...extra });
+    const layout = subnetLayout(opts.vpcCidr, opts.zoneCount);
     const vpc = new aws.ec2.Vpc(`${name}-vpc`, { cidrBlock: opts.vpcCidr, enableDnsHostnames: true, enableDnsSupport: true, tags: tags("vpc") }, ro);
     const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags: tags("igw") }, ro);
     const publicRoutes = new aws.ec2.RouteTable(`${name}-public`, { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }], tags: tags("public") }, ro);
 
     const privateSubnets: aws.ec2.Subnet[] = [];
     const publicSubnets: aws.ec2.Subnet[] = [];
-    opts.availabilityZones.forEach((zone, z) => {
+    const nats: aws.ec2.NatGateway[] = [];
+    for (let z = 0; z < opts.zoneCount; z++) {
+        const zone = zoneName(z);
         const pub = new aws.ec2.Subnet(
             `${name}-public-${z}`,
-            { vpcId: vpc.id, availabilityZone: zone, cidrBlock: layout.public[z], mapPublicIpOnLaunch: false, tags: tags(`public-${zone}`, { "kubernetes.io/role/elb": "1" }) },
+            { vpcId: vpc.id, availabilityZone: zone, cidrBlock: layout.public[z], mapPublicIpOnLaunch: false, tags: tags(pulumi.interpolate`public-${zone}`, { "kubernetes.io/role/elb": "1" }) },
             ro,
         );
         new aws.ec2.RouteTableAssociation(`${name}-public-${z}`, { subnetId: pub.id, routeTableId: publicRoutes.id }, ro);
-        const eip = new aws.ec2.Eip(`${name}-nat-${z}`, { domain: "vpc", tags: tags(`nat-${zone}`) }, ro);
-        const nat = new aws.ec2.NatGateway(`${name}-nat-${z}`, { allocationId: eip.id, subnetId: pub.id, tags: tags(`nat-${zone}`) }, ro);
+        if (z < natGatewayCount(opts)) {
+            const eip = new aws.ec2.Eip(`${name}-nat-${z}`, { domain: "vpc", tags: tags(pulumi.interpolate`nat-${zone}`) }, ro);
+            nats.push(new aws.ec2.NatGateway(`${name}-nat-${z}`, { allocationId: eip.id, subnetId: pub.id, tags: tags(pulumi.interpolate`nat-${zone}`) }, ro));
+        }
+        const nat = nats[Math.min(z, nats.length - 1)];
         const priv = new aws.ec2.Subnet(
             `${name}-private-${z}`,
-            { vpcId: vpc.id, availabilityZone: zone, cidrBlock: layout.private[z], tags: tags(`private-${zone}`, { "kubernetes.io/role/internal-elb": "1" }) },
+            { vpcId: vpc.id, availabilityZone: zone, cidrBlock: layout.private[z], tags: tags(pulumi.interpolate`private-${zone}`, { "kubernetes.io/role/internal-elb": "1" }) },
             ro,
         );
-        const routes = new aws.ec2.RouteTable(`${name}-private-${z}`, { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }], tags: tags(`private-${zone}`) }, ro);
+        const routes = new aws.ec2.RouteTable(`${name}-private-${z}`, { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }], tags: tags(pulumi.interpolate`private-${zone}`) }, ro);
         new aws.ec2.RouteTableAssociation(`${name}-private-${z}`, { subnetId: priv.id, routeTableId: routes.id }, ro);
         publicSubnets.push(pub);
         privateSubnets.push(priv);
-    });
+    }
 
     const groups = {} as Record<GroupName, aws.ec2.SecurityGroup>;
     for (const g of GROUPS) {

@@ -4,6 +4,8 @@
 import type { NodeRole } from "../../../sizing/types";
 
 export type DatabaseVolumeType = "io2" | "gp3";
+export type ApiAccess = "public" | "private";
+export type NatGateways = "perZone" | "single";
 
 export interface DatabaseVolumeOptions {
     /** EBS type for the guide's "NVMe" database disks; both attach over the Nitro NVMe interface. */
@@ -15,12 +17,31 @@ export interface DatabaseVolumeOptions {
 
 export interface AwsClusterOptions {
     readonly region: string;
-    readonly availabilityZones: readonly string[];
+    /** How many zones servers are spread over. */
+    readonly zoneCount: number;
+    /**
+     * Zone names in order, when given explicitly. Without them the component
+     * asks AWS (aws.getAvailabilityZones) for the region's zones: letters are
+     * not contiguous everywhere (some accounts have no "a" in a region).
+     */
+    readonly availabilityZones?: readonly string[];
     readonly vpcCidr: string;
     readonly podCidr: string;
     readonly serviceCidr: string;
-    /** Who may reach the Kubernetes API (through the internal load balancer), besides the nodes. */
+    /** Who may reach the Kubernetes API (through the admin API load balancer), besides the nodes. */
     readonly adminCidrs: readonly string[];
+    /**
+     * How the program (and the operator) reach the Kubernetes API. public: an
+     * internet-facing NLB admitting only adminCidrs; private: only the internal
+     * NLB, reached over a VPN or VPC peering the operator provides.
+     */
+    readonly apiAccess: ApiAccess;
+    /** Networks allowed to reach port 22 of every server; empty: port 22 stays closed and sshd off. */
+    readonly sshCidrs: readonly string[];
+    /** Public keys authorised for the image's default user (admin on Debian). */
+    readonly sshPublicKeys: readonly string[];
+    /** One NAT gateway per zone (a zone outage never cuts the others' egress) or one for the stack (fewer Elastic IPs). */
+    readonly natGateways: NatGateways;
     /** Who may reach the LI server's HTTPS port. Empty: nobody from outside the cluster. */
     readonly liAdminCidrs: readonly string[];
     /** OS disk of every server; the plan's disk is a separate data volume. */
@@ -53,11 +74,15 @@ export const DEFAULT_FAMILIES: Readonly<Record<NodeRole, string>> = {
     monitoring: "m7i",
 };
 
-export const DEFAULT_AWS_OPTIONS: Omit<AwsClusterOptions, "region" | "availabilityZones"> = {
+export const DEFAULT_AWS_OPTIONS: Omit<AwsClusterOptions, "region" | "availabilityZones" | "zoneCount"> = {
     vpcCidr: "10.40.0.0/16",
     podCidr: "172.20.0.0/16",
     serviceCidr: "172.21.0.0/16",
     adminCidrs: [],
+    apiAccess: "public",
+    sshCidrs: [],
+    sshPublicKeys: [],
+    natGateways: "perZone",
     liAdminCidrs: [],
     rootVolumeGiB: 40,
     families: DEFAULT_FAMILIES,
@@ -67,15 +92,6 @@ export const DEFAULT_AWS_OPTIONS: Omit<AwsClusterOptions, "region" | "availabili
     edgeHttp: false,
 };
 
-/**
- * Zone names in order: the explicit list, or the region's first `count` zones
- * by letter. A pure function of config (no AWS lookup), so a zone that is
- * briefly unavailable can never shift every server's zone.
- */
-export function zoneNames(region: string, count: number, explicit?: readonly string[]): string[] {
-    if (explicit && explicit.length > 0) return [...explicit];
-    return Array.from({ length: count }, (_, i) => `${region}${String.fromCharCode(97 + i)}`);
-}
 
 /** The validated `matrix:cluster` block with provider aws, as config/sections/cluster.ts parses it. */
 export interface AwsClusterConfig {
@@ -83,6 +99,10 @@ export interface AwsClusterConfig {
     readonly zones: number;
     readonly availabilityZones?: readonly string[];
     readonly adminCidrs: readonly string[];
+    readonly apiAccess: ApiAccess;
+    readonly sshCidrs: readonly string[];
+    readonly sshPublicKeys: readonly string[];
+    readonly natGateways: NatGateways;
     readonly liAdminCidrs: readonly string[];
     readonly vpcCidr: string;
     readonly podCidr: string;
@@ -100,11 +120,16 @@ export function awsOptionsFromConfig(c: AwsClusterConfig): AwsClusterOptions {
     for (const [role, t] of Object.entries(c.instanceTypes)) if (t !== undefined) instanceTypes[role as NodeRole] = t;
     return {
         region: c.region,
-        availabilityZones: zoneNames(c.region, c.zones, c.availabilityZones),
+        zoneCount: c.zones,
+        ...(c.availabilityZones && c.availabilityZones.length > 0 ? { availabilityZones: [...c.availabilityZones] } : {}),
         vpcCidr: c.vpcCidr,
         podCidr: c.podCidr,
         serviceCidr: c.serviceCidr,
         adminCidrs: c.adminCidrs,
+        apiAccess: c.apiAccess,
+        sshCidrs: c.sshCidrs,
+        sshPublicKeys: c.sshPublicKeys,
+        natGateways: c.natGateways,
         liAdminCidrs: c.liAdminCidrs,
         rootVolumeGiB: c.rootVolumeGiB,
         families: { ...DEFAULT_FAMILIES, ...c.families },
@@ -113,4 +138,9 @@ export function awsOptionsFromConfig(c: AwsClusterConfig): AwsClusterOptions {
         databaseInstanceStore: c.databaseInstanceStore,
         edgeHttp: c.edgeHttp,
     };
+}
+
+/** NAT gateways (each with an Elastic IP) the options create. */
+export function natGatewayCount(opts: Pick<AwsClusterOptions, "natGateways" | "zoneCount">): number {
+    return opts.natGateways === "single" ? 1 : opts.zoneCount;
 }

@@ -15,8 +15,8 @@ export interface ClusterPki {
     readonly caPublicKeyPem: pulumi.Output<string>;
     readonly adminCertPem: pulumi.Output<string>;
     readonly adminKeyPem: pulumi.Output<string>;
-    /** SSM parameters control-plane servers read (PKI and token). */
-    readonly controlPlaneParameters: aws.ssm.Parameter[];
+    /** The PKI parameters (certificates and keys), readable by control-plane servers only. */
+    readonly pkiParameters: aws.ssm.Parameter[];
     /** The join token parameter, the only one workers read. */
     readonly joinTokenParameter: aws.ssm.Parameter;
 }
@@ -37,7 +37,7 @@ function ca(name: string, commonName: string, ro: pulumi.CustomResourceOptions) 
     return { key, cert };
 }
 
-export function createPki(name: string, ssmPrefix: string, ro: pulumi.CustomResourceOptions): ClusterPki {
+export function createPki(name: string, ssmPrefix: string, pkiKeyArn: pulumi.Input<string>, ro: pulumi.CustomResourceOptions): ClusterPki {
     const clusterCa = ca(`${name}-ca`, "kubernetes", ro);
     const frontProxyCa = ca(`${name}-front-proxy-ca`, "front-proxy-ca", ro);
     const etcdCa = ca(`${name}-etcd-ca`, "etcd-ca", ro);
@@ -67,10 +67,17 @@ export function createPki(name: string, ssmPrefix: string, ro: pulumi.CustomReso
     const param = (file: string, value: pulumi.Input<string>, secret: boolean) =>
         new aws.ssm.Parameter(
             `${name}-ssm-${file.replace(/[/.]/g, "-")}`,
-            { name: `${ssmPrefix}/pki/${file}`, type: secret ? "SecureString" : "String", value: secret ? pulumi.secret(value) : value, tier: "Standard" },
+            {
+                name: `${ssmPrefix}/pki/${file}`,
+                type: secret ? "SecureString" : "String",
+                value: secret ? pulumi.secret(value) : value,
+                tier: "Standard",
+                // Only the control-plane role may use this key (its key policy), so no other server can decrypt the CA keys.
+                ...(secret ? { keyId: pkiKeyArn } : {}),
+            },
             ro,
         );
-    const controlPlaneParameters = [
+    const pkiParameters = [
         param("ca.crt", clusterCa.cert.certPem, false),
         param("ca.key", clusterCa.key.privateKeyPem, true),
         param("front-proxy-ca.crt", frontProxyCa.cert.certPem, false),
@@ -80,17 +87,18 @@ export function createPki(name: string, ssmPrefix: string, ro: pulumi.CustomReso
         param("sa.pub", sa.publicKeyPem, false),
         param("sa.key", sa.privateKeyPem, true),
     ];
+    // The first token creates the cluster; after that the control plane keeps a fresh one here (see JOIN_TOKEN_TTL_HOURS).
     const joinTokenParameter = new aws.ssm.Parameter(
         `${name}-ssm-join-token`,
         { name: `${ssmPrefix}/join-token`, type: "SecureString", value: pulumi.secret(pulumi.interpolate`${tokenId.result}.${tokenSecret.result}`), tier: "Standard" },
-        ro,
+        { ...ro, ignoreChanges: ["value"] },
     );
     return {
         caCertPem: clusterCa.cert.certPem,
         caPublicKeyPem: clusterCa.key.publicKeyPem,
         adminCertPem: adminCert.certPem,
         adminKeyPem: pulumi.secret(adminKey.privateKeyPem),
-        controlPlaneParameters: [...controlPlaneParameters, joinTokenParameter],
+        pkiParameters,
         joinTokenParameter,
     };
 }

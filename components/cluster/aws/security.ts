@@ -5,7 +5,7 @@ import { CALL_PORTS, EDGE_NODE_PORTS, LI_ADMIN_HOST_PORT } from "../../contracts
 import type { NodeRole } from "../../../sizing/types";
 import type { AwsClusterOptions } from "./options";
 
-export const GROUPS = ["apiLb", "edgeLb", "controlPlane", "nodes", "app", "calls", "li"] as const;
+export const GROUPS = ["apiLb", "adminApiLb", "edgeLb", "controlPlane", "nodes", "app", "calls", "li"] as const;
 export type GroupName = (typeof GROUPS)[number];
 
 export type Protocol = "tcp" | "udp" | "icmp";
@@ -67,17 +67,22 @@ function tcp(group: GroupName, port: number | [number, number], source: Source, 
 /**
  * Every ingress rule of the cluster. Egress is open (nodes pull packages and
  * images and call AWS APIs); ingress is least privilege per role:
- * - API server: only from the nodes and the admin CIDRs, through the internal NLB;
+ * - API server: from the nodes through the internal NLB; from the admin
+ *   CIDRs only, through the internet-facing admin NLB (apiAccess public) or
+ *   the internal one over a VPN/peering (apiAccess private);
  * - etcd: only between control-plane servers;
  * - kubelet and the CNI overlay: only between nodes;
- * - internet: only `publicPorts`; no SSH anywhere (administration via SSM).
+ * - SSH: only from sshCidrs (none by default);
+ * - internet: only `publicPorts`.
  */
-export function ingressRules(opts: Pick<AwsClusterOptions, "adminCidrs" | "liAdminCidrs" | "edgeHttp">): IngressRule[] {
+export function ingressRules(opts: Pick<AwsClusterOptions, "adminCidrs" | "liAdminCidrs" | "edgeHttp" | "apiAccess" | "sshCidrs">): IngressRule[] {
     const nodes = { group: "nodes" } as const;
+    const adminLb: GroupName = opts.apiAccess === "public" ? "adminApiLb" : "apiLb";
     const rules: IngressRule[] = [
         tcp("apiLb", 6443, nodes, "Kubernetes API from the nodes"),
-        ...opts.adminCidrs.map((cidr) => tcp("apiLb", 6443, { cidr }, `Kubernetes API from admin network ${cidr}`)),
+        ...opts.adminCidrs.map((cidr) => tcp(adminLb, 6443, { cidr }, `Kubernetes API from admin network ${cidr}`)),
         tcp("controlPlane", 6443, { group: "apiLb" }, "Kubernetes API from its load balancer (and its health checks)"),
+        ...(opts.apiAccess === "public" ? [tcp("controlPlane", 6443, { group: "adminApiLb" }, "Kubernetes API from the admin load balancer (and its health checks)")] : []),
         tcp("controlPlane", 6443, nodes, "Kubernetes API directly from the nodes (kubeadm join, in-cluster clients)"),
         tcp("controlPlane", [2379, 2380], { group: "controlPlane" }, "etcd client and peer traffic between control-plane servers"),
         tcp("nodes", 10250, nodes, "kubelet API inside the cluster (API server exec/logs, metrics-server)"),
@@ -93,6 +98,7 @@ export function ingressRules(opts: Pick<AwsClusterOptions, "adminCidrs" | "liAdm
         }
     }
     for (const cidr of opts.liAdminCidrs) rules.push(tcp("li", LI_ADMIN_HOST_PORT, { cidr }, `LI admin HTTPS from ${cidr}`));
+    for (const cidr of opts.sshCidrs) rules.push(tcp("nodes", 22, { cidr }, `SSH from ${cidr}`));
     return rules;
 }
 

@@ -2,6 +2,8 @@
 # Brings a prepared server into the cluster. Control-plane server 0 creates
 # the cluster when no API server answers behind the load balancer yet; every
 # other server (and a replaced server 0 of a running cluster) joins it.
+# The role and server labels are not set here: kubelets may not set
+# node-restriction.kubernetes.io/ labels; matrix-label-nodes sets them.
 # Secrets (cluster CAs, service-account key, bootstrap token) are read from
 # SSM Parameter Store at boot, never written into user data; the rendered
 # kubeadm files holding them are private to root and deleted afterwards.
@@ -71,8 +73,6 @@ nodeRegistration:
       value: external
     - name: node-ip
       value: ${NODE_IP}
-    - name: node-labels
-      value: ${ROLE_LABEL}=${ROLE_VALUE},${SERVER_LABEL}=${SERVER_NAME}
   taints:
 ${taints}
 REG
@@ -84,7 +84,7 @@ apiVersion: kubeadm.k8s.io/v1beta4
 kind: InitConfiguration
 bootstrapTokens:
   - token: ${JOIN_TOKEN}
-    ttl: 0s
+    ttl: ${JOIN_TOKEN_TTL}
     usages: [signing, authentication]
     groups: [system:bootstrappers:kubeadm:default-node-token]
 localAPIEndpoint:
@@ -101,7 +101,13 @@ networking:
   podSubnet: ${POD_CIDR}
   serviceSubnet: ${SERVICE_CIDR}
 apiServer:
-  certSANs: [${API_ENDPOINT}]
+  certSANs: [${API_SANS}]
+---
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+# Serving certificates signed by the cluster CA (approved by matrix-label-nodes
+# after checking the names against EC2), so metrics-server can verify kubelets.
+serverTLSBootstrap: true
 INIT
 }
 
