@@ -30,8 +30,9 @@ export const ALERTS: AlertThresholds = {
     sustainedMinutes: 15,
     // The program's: §12.5 "connection pool exhausted" as the mean wait for a pool connection.
     dbPoolWaitMs: 50,
-    // The program's: §2.5 stream writers (and every worker) falling behind the replication stream.
-    replicationLagSeconds: 30,
+    // The program's: §2.5 stream writers' updates queued, unprocessed, on a process (Synapse exports
+    // the queue length per stream, not a lag in seconds).
+    replicationBacklogCommands: 1000,
     // The program's: event persistence falling behind (events not yet processed by background handlers).
     eventProcessingLagSeconds: 30,
     // The program's: a PostgreSQL standby's replay lag (synchronous replication keeps it near zero).

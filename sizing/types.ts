@@ -204,7 +204,7 @@ export interface AlertThresholds {
     readonly dbConnectionsBudgetPercent: number;
     readonly sustainedMinutes: number;
     readonly dbPoolWaitMs: number;
-    readonly replicationLagSeconds: number;
+    readonly replicationBacklogCommands: number;
     readonly eventProcessingLagSeconds: number;
     readonly postgresReplicationLagSeconds: number;
     readonly hpaAtMaxMinutes: number;
