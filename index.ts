@@ -4,8 +4,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { Cluster, clusterProblems } from "./components/cluster";
 import { DataLayer } from "./components/data";
 import { edgeProblems, matrixApps } from "./components/matrix-apps";
+import { Monitoring } from "./components/monitoring";
 import { Namespaces } from "./components/namespaces";
 import { ConfigError, parseStackConfig, type StackConfig } from "./config";
+import type { DataConfig } from "./config/sections/data";
+import type { MonitoringConfig } from "./config/sections/monitoring";
 import { computePlan, SizingError, type Plan } from "./sizing";
 
 /** The program. Pulumi calls the default export and turns its result into stack outputs. */
@@ -26,6 +29,20 @@ export default function main(): Record<string, unknown> {
     );
     // Synapse, its router, Element Web and the edge, on the data layer's endpoints.
     const apps = matrixApps(cfg, plan, data.endpoints, { provider: cluster.provider, dependsOn: [namespaces, data] });
+    // StackConfig's inferred type currently widens (config/index.ts): read the sections through their own types.
+    const sections = cfg as unknown as { monitoring: MonitoringConfig; data: DataConfig };
+    new Monitoring(
+        "monitoring",
+        {
+            plan,
+            topology: apps.synapse.topology,
+            storageClass: cluster.storageClasses.ssd,
+            alertmanager: sections.monitoring.alertmanager,
+            ...(sections.data.postgres.backup ? { backupSchedule: sections.data.postgres.backup.schedule } : {}),
+            installOperator: true,
+        },
+        { provider: cluster.provider, dependsOn: [namespaces] },
+    );
 
     return {
         /** The whole sizing plan, so `pulumi preview` shows what will be built before anything is. */
