@@ -5,6 +5,7 @@ import { Cluster, clusterProblems } from "./components/cluster";
 import { Controllers, controllersProblems } from "./components/controllers";
 import { DataLayer } from "./components/data";
 import { edgeProblems, matrixApps } from "./components/matrix-apps";
+import { Monitoring } from "./components/monitoring";
 import { Namespaces } from "./components/namespaces";
 import { DefaultDeny } from "./components/network";
 import { ConfigError, parseStackConfig, type StackConfig } from "./config";
@@ -32,6 +33,18 @@ export default function main(): Record<string, unknown> {
     );
     // Synapse, its router, Element Web and the edge, on the data layer's endpoints.
     const apps = matrixApps(cfg, plan, data.endpoints, { provider: cluster.provider, dependsOn: [namespaces, controllers, data] });
+    new Monitoring(
+        "monitoring",
+        {
+            plan,
+            topology: apps.synapse.topology,
+            storageClass: cluster.storageClasses.ssd,
+            alertmanager: cfg.monitoring.alertmanager,
+            ...(cfg.data.postgres.backup ? { backupSchedule: cfg.data.postgres.backup.schedule } : {}),
+            installOperator: true,
+        },
+        { provider: cluster.provider, dependsOn: [namespaces] },
+    );
 
     return {
         /** The whole sizing plan, so `pulumi preview` shows what will be built before anything is. */

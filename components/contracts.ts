@@ -143,3 +143,44 @@ export function longestRequestSeconds(maxUploadBytes: number): number {
 /** maxSurge of every autoscaled Synapse Deployment: during a rollout at the HPA maximum, this many extra pods
  * per pool hold database connections, and the PostgreSQL role's connection limit leaves room for them. */
 export const ROLLING_MAX_SURGE = 1;
+
+/**
+ * What a component exposes for the monitoring stack to scrape: its pods carry
+ * `podLabels` in `namespace`, with a container port named `portName`
+ * (number `port`) serving Prometheus text at `path`. The monitoring
+ * component builds one PodMonitor per entry; the owning component must name
+ * its container port exactly so (tests check both sides for the components
+ * that exist).
+ */
+export interface ScrapeContract {
+    readonly namespace: string;
+    readonly podLabels: Readonly<Record<string, string>>;
+    readonly portName: string;
+    readonly port: number;
+    readonly path: string;
+}
+
+/** Scrape contracts of the call and LI components (built by their own components). */
+export const SCRAPE_CONTRACTS = {
+    /** LiveKit's `prometheus.port`. */
+    livekit: { namespace: NAMESPACES.calls, podLabels: { "app.kubernetes.io/name": "livekit" }, portName: "metrics", port: 6789, path: "/metrics" },
+    /** coturn's `prometheus` listener (never with username labels: memory leak with REST usernames). */
+    coturn: { namespace: NAMESPACES.calls, podLabels: { "app.kubernetes.io/name": "coturn" }, portName: "metrics", port: 9641, path: "/metrics" },
+    /** The lawful-intercept sync job's own exporter. */
+    liSync: { namespace: NAMESPACES.li, podLabels: { "app.kubernetes.io/name": "li-sync" }, portName: "metrics", port: 9102, path: "/metrics" },
+    /** ClamAV's daemon is scraped through an exporter sidecar in the antivirus pods. */
+    clamav: { namespace: NAMESPACES.matrix, podLabels: { "app.kubernetes.io/name": "clamav" }, portName: "metrics", port: 9906, path: "/metrics" },
+} as const satisfies Readonly<Record<string, ScrapeContract>>;
+
+/**
+ * Metric names the alert rules read from components that are not built yet;
+ * each component must export them under these names.
+ */
+export const CONTRACT_METRICS = {
+    /** Gauge, Unix seconds: end of the LI sync's last successful run. */
+    liSyncLastSuccess: "matrix_li_sync_last_success_timestamp_seconds",
+    /** Gauge, seconds: the LI sync's configured interval (so the alert needs no copy of it). */
+    liSyncInterval: "matrix_li_sync_interval_seconds",
+    /** Counter on Synapse's metrics listener (the antivirus module's check_media_file_for_spam): uploads rejected as infected. */
+    infectedUploads: "matrix_antivirus_infected_uploads_total",
+} as const;

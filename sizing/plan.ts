@@ -14,6 +14,7 @@ import { DISK_TYPES, GUIDE_TIERS, PURPOSES } from "./guide-tiers";
 import { bracket, Bracket, carried, count, step } from "./interpolate";
 import { ALERTS } from "./alerts";
 import { MINIO } from "./minio";
+import { monitoringPlan } from "./monitoring";
 import { deepFreeze, parseSize } from "./units";
 import {
     GUIDE_WORKER_TYPES,
@@ -295,6 +296,7 @@ export function computePlan(input: SizingInput): Plan {
             callsMbps: input.ccu * CALL_MBPS_PER_CCU,
         },
         alerts: ALERTS,
+        monitoring: monitoringPlan(input.ccu),
         warnings,
         errata: [],
     };

@@ -184,19 +184,51 @@ export interface BandwidthPlan {
     readonly callsMbps: number;
 }
 
-/** Alert thresholds of guide §8.2 and §11.4, for the monitoring stack. */
+/** Alert thresholds (guide §8.2, §11.4, §12 and the program's own; see sizing/alerts.ts), for the monitoring stack. */
 export interface AlertThresholds {
+    readonly ccuPlanUpgradePercent: number;
+    readonly ccuUrgentUpgradePercent: number;
     readonly cpuPercent: number;
     readonly memoryPercent: number;
     readonly dbConnectionsPercent: number;
     readonly messageLatencyP99Ms: number;
     readonly callFailurePercent: number;
     readonly packetLossPoorPercent: number;
+    readonly packetLossAcceptablePercent: number;
     readonly jitterPoorMs: number;
+    readonly jitterAcceptableMs: number;
     readonly latencyPoorMs: number;
+    readonly latencyAcceptableMs: number;
     readonly callCpuPercent: number;
-    readonly ccuPlanUpgradePercent: number;
-    readonly ccuUrgentUpgradePercent: number;
+    readonly callCpuAddCapacityPercent: number;
+    readonly dbConnectionsBudgetPercent: number;
+    readonly sustainedMinutes: number;
+    readonly dbPoolWaitMs: number;
+    readonly replicationBacklogCommands: number;
+    readonly eventProcessingLagSeconds: number;
+    readonly postgresReplicationLagSeconds: number;
+    readonly hpaAtMaxMinutes: number;
+    readonly storageHeadroomMonths: number;
+    readonly volumeFreePercent: number;
+    readonly backupGraceHours: number;
+    readonly liSyncMissedIntervals: number;
+}
+
+/**
+ * The monitoring server's volumes (guide §2.3: 50 GB + 1 GB per 100 CCU for
+ * Prometheus and Loki), split as sizing/monitoring.ts documents.
+ */
+export interface MonitoringPlan {
+    /** The §2.3 total. */
+    readonly storageGB: number;
+    readonly prometheusGB: number;
+    readonly alertmanagerGB: number;
+    readonly lokiGB: number;
+    /** Prometheus drops the oldest blocks at whichever comes first. */
+    readonly prometheusRetentionDays: number;
+    readonly prometheusRetentionGB: number;
+    /** Loki's compactor deletes older chunks (Loki has no size-based retention). */
+    readonly lokiRetentionDays: number;
 }
 
 export interface TierPosition {
@@ -224,6 +256,7 @@ export interface Plan {
     readonly media: MediaPlan;
     readonly bandwidth: BandwidthPlan;
     readonly alerts: AlertThresholds;
+    readonly monitoring: MonitoringPlan;
     readonly warnings: readonly string[];
     readonly errata: readonly string[];
 }

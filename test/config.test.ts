@@ -44,6 +44,7 @@ describe("stack config", () => {
             element: { image: "vectorim/element-web:v1.12.32", replicas: 2 },
             edge: { tls: { mode: "internalCa" }, adminNetworks: [], gatewayClassName: "envoy-gateway" },
             controllers: { envoyGatewayVersion: "v1.10.0", certManagerVersion: "v1.17.2", preinstalledCrds: [] },
+            monitoring: { alertmanager: {} },
         });
     });
 

@@ -12,6 +12,9 @@ import type { Balance, RouteGroup } from "../synapse/worker-table";
 export const ROUTER_PORT = 8008;
 /** Probe-only frontend of the router pods; not in any Service. */
 export const ROUTER_HEALTH_PORT = 8404;
+/** HAProxy's built-in Prometheus exporter; only the monitoring namespace may reach it (NetworkPolicy), never a Service. */
+export const ROUTER_METRICS_PORT = 8406;
+export const ROUTER_METRICS_PATH = "/metrics";
 
 export interface RouterSettings {
     /** Largest accepted request body: the plan's max_upload_size in bytes. */
@@ -23,6 +26,7 @@ export interface RouterSettings {
     readonly bindAddress?: string;
     readonly port?: number;
     readonly healthPort?: number;
+    readonly metricsPort?: number;
     /**
      * Tests only: fixed addresses instead of DNS discovery for main and for the
      * pools listed (the others keep DNS). Same backends, same server names, same
@@ -178,6 +182,12 @@ export function haproxyConfig(topo: Topology, r: RouterSettings): string {
     block(`frontend router_health`, [
         `bind ${r.bindAddress ?? "0.0.0.0"}:${r.healthPort ?? ROUTER_HEALTH_PORT}`,
         "http-request return status 200 content-type text/plain string ok",
+    ]);
+
+    block(`frontend router_metrics`, [
+        `bind ${r.bindAddress ?? "0.0.0.0"}:${r.metricsPort ?? ROUTER_METRICS_PORT}`,
+        `http-request use-service prometheus-exporter if { path ${ROUTER_METRICS_PATH} }`,
+        "http-request return status 404",
     ]);
 
     const fe: string[] = [`bind ${r.bindAddress ?? "0.0.0.0"}:${r.port ?? ROUTER_PORT}`];

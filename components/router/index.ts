@@ -5,9 +5,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { EDGE_PROXY_NAMESPACE } from "../edge/objects";
 import { createHash } from "node:crypto";
-import { ROLE_LABEL, ROLE_VALUES } from "../contracts";
+import { NAMESPACES, ROLE_LABEL, ROLE_VALUES } from "../contracts";
 import type { Topology } from "../synapse/topology";
-import { haproxyConfig, ROUTER_HEALTH_PORT, ROUTER_PORT, type RouterSettings } from "./haproxy";
+import { haproxyConfig, ROUTER_HEALTH_PORT, ROUTER_METRICS_PORT, ROUTER_PORT, type RouterSettings } from "./haproxy";
 
 export const ROUTER_NAME = "synapse-router";
 export const ROUTER_POD_LABELS = { "app.kubernetes.io/name": ROUTER_NAME, "app.kubernetes.io/part-of": "matrix" } as const;
@@ -17,7 +17,7 @@ const HAPROXY_UID = 99;
 
 export interface RouterArgs {
     readonly topology: Topology;
-    readonly settings: Omit<RouterSettings, "staticServers" | "bindAddress" | "port" | "healthPort">;
+    readonly settings: Omit<RouterSettings, "staticServers" | "bindAddress" | "port" | "healthPort" | "metricsPort">;
     readonly image: string;
     readonly replicas: number;
 }
@@ -64,6 +64,7 @@ export class Router extends pulumi.ComponentResource {
                                     ports: [
                                         { name: "http", containerPort: ROUTER_PORT },
                                         { name: "health", containerPort: ROUTER_HEALTH_PORT },
+                                        { name: "metrics", containerPort: ROUTER_METRICS_PORT },
                                     ],
                                     readinessProbe: { httpGet: { path: "/", port: "health" }, periodSeconds: 5 },
                                     livenessProbe: { httpGet: { path: "/", port: "health" }, periodSeconds: 10, failureThreshold: 6 },
@@ -93,7 +94,7 @@ export class Router extends pulumi.ComponentResource {
             { metadata: { name: ROUTER_NAME, namespace: ns }, spec: { minAvailable: 1, selector: { matchLabels: SELECTOR } } },
             child,
         );
-        // Only the edge's proxies reach it (kubelet probes are not subject to NetworkPolicy).
+        // Only the edge's proxies reach it, and Prometheus its metrics (kubelet probes are not subject to NetworkPolicy).
         new k8s.networking.v1.NetworkPolicy(
             ROUTER_NAME,
             {
@@ -101,7 +102,10 @@ export class Router extends pulumi.ComponentResource {
                 spec: {
                     podSelector: { matchLabels: SELECTOR },
                     policyTypes: ["Ingress"],
-                    ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": EDGE_PROXY_NAMESPACE } } }], ports: [{ port: ROUTER_PORT }] }],
+                    ingress: [
+                        { from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": EDGE_PROXY_NAMESPACE } } }], ports: [{ port: ROUTER_PORT }] },
+                        { from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": NAMESPACES.monitoring } } }], ports: [{ port: ROUTER_METRICS_PORT }] },
+                    ],
                 },
             },
             child,

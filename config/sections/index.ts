@@ -7,7 +7,8 @@ import { cluster } from "./cluster";
 import { controllers } from "./controllers";
 import { core } from "./core";
 import { data } from "./data";
+import { monitoring } from "./monitoring";
 import { sizing } from "./sizing";
 import { synapse } from "./synapse";
 
-export const SECTIONS = [core, sizing, cluster, controllers, data, synapse] as const;
+export const SECTIONS = [core, sizing, cluster, controllers, data, synapse, monitoring] as const;

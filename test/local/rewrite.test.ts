@@ -103,7 +103,7 @@ describe("local boot: the rewrite of the rendered files", () => {
     });
 
     it("router: DNS discovery -> the started replicas, binds on loopback, every ACL and backend line unchanged", () => {
-        const out = rewriteHaproxyCfg("router", routerCfg, { addresses, binds: { 8008: 30001, 8404: 30002 } });
+        const out = rewriteHaproxyCfg("router", routerCfg, { addresses, binds: { 8008: 30001, 8404: 30002, 8406: 30003 } });
         assert.ok(!/resolvers|svc\.cluster\.local|\b0\.0\.0\.0\b/.test(out), out);
         const kept = (cfg: string) => cfg.split("\n").filter((l) => !/^\s*(server|server-template|bind)\s/.test(l) && !/^resolvers /.test(l));
         const keptBefore = kept(routerCfg).filter((l, i, all) => {
@@ -118,6 +118,7 @@ describe("local boot: the rewrite of the rendered files", () => {
         assert.match(out, new RegExp(`server main 127\\.0\\.0\\.1:${main.ports.http} check backup`));
         assert.match(out, /bind 127\.0\.0\.1:30001\n/);
         assert.match(out, /bind 127\.0\.0\.1:30002\n/);
+        assert.match(out, /bind 127\.0\.0\.1:30003\n/);
     });
 
     it("Redis: server, Sentinel and master-endpoint files keep every setting but address, dir and auth path", () => {

@@ -54,7 +54,7 @@ describe("router DNS service discovery (real haproxy, stand-in cluster DNS)", fu
         }
         for (let i = 0; i < 3; i++) syncStubs.push(await start(`synchrotron#${i}`));
         dns.setSrv(srvName(sync, topo), syncStubs.slice(0, 2).map(target));
-        const [p, health] = await freePorts(2);
+        const [p, health, metricsPort] = await freePorts(3);
         port = p;
         const cfg = haproxyConfig(topo, {
             maxBodyBytes: plan.synapse.maxUploadBytes,
@@ -63,6 +63,7 @@ describe("router DNS service discovery (real haproxy, stand-in cluster DNS)", fu
             bindAddress: "127.0.0.1",
             port,
             healthPort: health,
+            metricsPort,
             staticServers: { main: main.address, pools },
             nameservers: [`127.0.0.1:${dns.port}`],
         });

@@ -4,7 +4,7 @@
 // balancing and fallbacks are the generated ones.
 import * as assert from "node:assert/strict";
 import { computePlan, type Plan, type WorkerType } from "../../sizing";
-import { haproxyConfig, ROUTER_HEALTH_PORT } from "../../components/router/haproxy";
+import { haproxyConfig, ROUTER_HEALTH_PORT, ROUTER_METRICS_PATH } from "../../components/router/haproxy";
 import { buildTopology, type Topology } from "../../components/synapse/topology";
 import { startHaproxy, type RunningHaproxy } from "../../tools/loopback/haproxy";
 import { send } from "../../tools/loopback/request";
@@ -17,6 +17,7 @@ const STUBS_PER_SCALABLE_POOL: Partial<Record<WorkerType, number>> = { synchrotr
 
 interface Router {
     port: number;
+    metricsPort: number;
     haproxy: RunningHaproxy;
     stubs: Map<string, Stub>;
     /** Stub names of each pool type ("main" for main). */
@@ -41,7 +42,7 @@ async function startRouter(plan: Plan): Promise<Router> {
         for (let i = 0; i < n; i++) addrs.push(await add(pool.def.type, `${pool.def.type}#${i}`));
         pools[pool.def.type] = addrs;
     }
-    const [port, healthPort] = await freePorts(2);
+    const [port, healthPort, metricsPort] = await freePorts(3);
     const cfg = haproxyConfig(topo, {
         maxBodyBytes: plan.synapse.maxUploadBytes,
         // The test client is the "edge": its last X-Forwarded-For entry is believed.
@@ -50,11 +51,12 @@ async function startRouter(plan: Plan): Promise<Router> {
         bindAddress: "127.0.0.1",
         port,
         healthPort,
+        metricsPort,
         staticServers: { main: mainAddr, pools },
     });
     assert.notEqual(healthPort, ROUTER_HEALTH_PORT);
     const haproxy = await startHaproxy(cfg, `http://127.0.0.1:${healthPort}/`);
-    return { port, haproxy, stubs, byType };
+    return { port, metricsPort, haproxy, stubs, byType };
 }
 
 async function stopRouter(r: Router | undefined) {
@@ -206,6 +208,16 @@ describe("routing through the generated HAProxy config (real haproxy, stub worke
             // A client cannot smuggle an admin address in front of the edge's own entry.
             const spoof = await send(r!.port, "GET", "/_synapse/admin/v1/server_version", { "x-forwarded-for": "10.20.0.1, 203.0.113.9" });
             assert.equal(spoof.status, 403);
+        });
+
+        it("serves its own Prometheus metrics on the metrics frontend (the router's PodMonitor scrapes it), and nothing else there", async () => {
+            await send(r!.port, "GET", "/_matrix/client/versions");
+            const metrics = await fetch(`http://127.0.0.1:${r!.metricsPort}${ROUTER_METRICS_PATH}`);
+            assert.equal(metrics.status, 200);
+            const text = await metrics.text();
+            assert.match(text, /^haproxy_frontend_http_requests_total\{proxy="matrix"\} [1-9]/m);
+            assert.match(text, /^haproxy_backend_active_servers\{proxy="be_main"\} 1/m);
+            assert.equal((await fetch(`http://127.0.0.1:${r!.metricsPort}/stats`)).status, 404);
         });
 
         it("never writes an access token from the query string to its log", async () => {

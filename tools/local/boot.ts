@@ -12,7 +12,7 @@ import { INITDB, LI_SYNC_ROLE } from "../../components/data/postgres/manifests";
 import { API_SERVICE, MINIO_PORT } from "../../components/data/objectstore/minio";
 import { accessKeyId } from "../../components/data/objectstore/policies";
 import { names as redisNames } from "../../components/data/redis/manifests";
-import { ROUTER_HEALTH_PORT, ROUTER_PORT, srvName } from "../../components/router/haproxy";
+import { ROUTER_HEALTH_PORT, ROUTER_METRICS_PORT, ROUTER_PORT, srvName } from "../../components/router/haproxy";
 import { HTTP_PORT, PATHS, REPLICATION_PORT } from "../../components/synapse/ports";
 import { freePorts } from "./ports";
 import { makeLayout, portsNeeded, synapseInstances, type LocalLayout, type SynapseInstance } from "./layout";
@@ -203,7 +203,7 @@ export async function bootLocal(opts: BootOptions = {}): Promise<LocalStack> {
         // ---- router
         const routerCfg = rewriteHaproxyCfg("router haproxy.cfg", rendered.routerCfg, {
             addresses,
-            binds: { [ROUTER_PORT]: layout.router.port, [ROUTER_HEALTH_PORT]: layout.router.healthPort },
+            binds: { [ROUTER_PORT]: layout.router.port, [ROUTER_HEALTH_PORT]: layout.router.healthPort, [ROUTER_METRICS_PORT]: layout.router.metricsPort },
         });
         const routerFile = path.join(layout.confDir, "router-haproxy.cfg");
         fs.writeFileSync(routerFile, routerCfg);

@@ -36,7 +36,7 @@ export interface LocalLayout {
         readonly dir: string;
     };
     readonly minio: { readonly port: number; readonly consolePort: number; readonly dir: string };
-    readonly router: { readonly port: number; readonly healthPort: number };
+    readonly router: { readonly port: number; readonly healthPort: number; readonly metricsPort: number };
     readonly synapse: readonly SynapseInstance[];
     /** Mounted paths of the pods -> folders of the work dir (longest prefix wins). */
     readonly mounts: Readonly<Record<string, string>>;
@@ -56,9 +56,9 @@ export function synapseInstances(topo: Topology, maxReplicas: number): { name: s
     return out;
 }
 
-/** Ports needed: 3 per Synapse process, 2 for the router, the Redis group's, PostgreSQL's and MinIO's. */
+/** Ports needed: 3 per Synapse process, 3 for the router (traffic, health, metrics), the Redis group's, PostgreSQL's and MinIO's. */
 export function portsNeeded(synapseCount: number, redisServers: number, sentinels: number): number {
-    return synapseCount * 3 + 2 + redisServers + sentinels + 2 + 1 + 2;
+    return synapseCount * 3 + 3 + redisServers + sentinels + 2 + 1 + 2;
 }
 
 /** Assigns ports (in order) and folders under `workdir`; each mounted folder of the pods becomes <workdir>/mounts<folder>. */
@@ -89,7 +89,7 @@ export function makeLayout(
             dir: dir("redis"),
         },
         minio: { port: next(), consolePort: next(), dir: dir("minio") },
-        router: { port: next(), healthPort: next() },
+        router: { port: next(), healthPort: next(), metricsPort: next() },
         synapse,
         mounts,
     };
