@@ -4,6 +4,7 @@
 import { BUDGET_PERCENT } from "./connections";
 import { GUIDE_TIERS } from "./guide-tiers";
 import type { Bracket } from "./interpolate";
+import { LIVEKIT_BENCHMARK } from "./livekit-capacity";
 import { MINIO } from "./minio";
 import type { Plan } from "./types";
 
@@ -91,6 +92,21 @@ function connectionBudget(plan: Plan): string {
     return text;
 }
 
+/** §11.2 promises more participants per LiveKit instance than LiveKit's own benchmark measured on the same vCPU. */
+function livekitBenchmark(plan: Plan): string | undefined {
+    const l = plan.livekit;
+    const c = l.capacity;
+    if (l.participantsPerInstance <= c.benchmarkVideoParticipants) return undefined;
+    const b = LIVEKIT_BENCHMARK;
+    return (
+        `LiveKit capacity: §11.2 gives ${fmt(l.participantsPerInstance)} participants per ${l.cpu}-vCPU instance, but LiveKit's benchmark ` +
+        `(${b.machine}, ${b.vcpu} vCPU: ${b.videoParticipants} all-video 720p participants at ${b.videoCpuPercent}% CPU, ${fmt(b.audioSubscribers)} audio-only ` +
+        `subscribers at ${b.audioCpuPercent}%) scales to ${fmt(c.benchmarkVideoParticipants)} video or ${fmt(c.benchmarkAudioParticipants)} audio participants on ${l.cpu} vCPU. ` +
+        `The plan keeps the guide's instance count and reports ${c.peakCpuPercent}% expected CPU per instance at the peak ` +
+        `(${fmt(c.peakParticipantsPerInstance)} participants each, ${fmt(c.peakVideoPerInstance)} on video).`
+    );
+}
+
 export function guideErrata(plan: Plan, b: Bracket): string[] {
     const errata: string[] = [
         "Rate limits: the guide's `rate_limiting:` block and `federation.max_concurrent_requests` are not Synapse keys; the plan uses top-level " +
@@ -125,6 +141,8 @@ export function guideErrata(plan: Plan, b: Bracket): string[] {
             "§7.2 writes the 20K pool total as 25 + (15 x 38) = 595 \"< 510\" (it is not) and §12.4 counts 39 x 15 = 585; §7.3 and the §9.2 table settle on worker cp_max 12 (481), which the plan uses.",
         );
     }
+    const lk = livekitBenchmark(plan);
+    if (lk) errata.push(lk);
     errata.push("Call failure alert: §8.2 says act above 5% call failures, §11.4 above 2%; the plan alerts at 2%.");
     return errata;
 }
