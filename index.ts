@@ -1,6 +1,8 @@
 // The Pulumi program: validate the stack config, compute the sizing plan,
 // then build the components from it. Nothing here decides a number.
 import * as pulumi from "@pulumi/pulumi";
+import { Calls } from "./components/calls";
+import { callsArgsFromConfig, callsProblems, type CallsStackConfig } from "./components/calls/from-config";
 import { Cluster, clusterProblems } from "./components/cluster";
 import { DataLayer } from "./components/data";
 import { edgeProblems, matrixApps } from "./components/matrix-apps";
@@ -14,7 +16,8 @@ export default function main(): Record<string, unknown> {
     // registers nothing and reports every problem in one error.
     const cfg = readConfig();
     const plan = planOrConfigError(cfg);
-    const clusterIssues = [...clusterProblems(cfg.cluster, plan), ...edgeProblems(cfg)];
+    const callsCfg = cfg as unknown as CallsStackConfig;
+    const clusterIssues = [...clusterProblems(cfg.cluster, plan), ...edgeProblems(cfg), ...callsProblems(callsCfg, plan)];
     if (clusterIssues.length > 0) throw new ConfigError(clusterIssues);
 
     const cluster = new Cluster("cluster", { config: cfg.cluster, plan });
@@ -24,8 +27,14 @@ export default function main(): Record<string, unknown> {
         { plan, config: cfg.data, storageClasses: cluster.storageClasses },
         { provider: cluster.provider, dependsOn: [namespaces] },
     );
+    // LiveKit, coturn and lk-jwt-service on the call servers, sharing the TURN secret with Synapse.
+    const calls = new Calls(
+        "calls",
+        callsArgsFromConfig(callsCfg, plan, { callAddresses: cluster.aws?.callAddresses }, data.livekitRedis),
+        { provider: cluster.provider, dependsOn: [namespaces, data] },
+    );
     // Synapse, its router, Element Web and the edge, on the data layer's endpoints.
-    const apps = matrixApps(cfg, plan, data.endpoints, { provider: cluster.provider, dependsOn: [namespaces, data] });
+    const apps = matrixApps(cfg, plan, data.endpoints, { provider: cluster.provider, dependsOn: [namespaces, data] }, calls);
 
     return {
         /** The whole sizing plan, so `pulumi preview` shows what will be built before anything is. */
@@ -34,6 +43,8 @@ export default function main(): Record<string, unknown> {
         /** Every Synapse process pool: kind, pods or autoscaling bounds, and why it exists. */
         synapse: apps.synapse.summary,
         storageClasses: cluster.storageClasses,
+        /** Which call server runs which LiveKit and coturn instance; the TURN host's DNS lists the coturn servers' addresses. */
+        callServers: calls.placement,
         dataEndpoints: data.endpoints,
         /** Record in matrix:data.objectStore.pools before changing tier (pools are append-only). */
         objectStorePools: data.objectStorePools,

@@ -5,6 +5,8 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config";
 import type { SynapseSectionConfig } from "../config/sections/synapse";
 import type { Plan } from "../sizing/types";
+import type { Calls } from "./calls";
+import { LK_JWT_PUBLIC_PATHS } from "./calls/jwt";
 import { NAMESPACES, type DataEndpoints } from "./contracts";
 import { Edge } from "./edge";
 import { ElementWeb } from "./element";
@@ -39,6 +41,7 @@ export function matrixApps(
     plan: Plan,
     data: DataEndpoints,
     opts: { provider: k8s.Provider; dependsOn?: pulumi.Input<pulumi.Resource>[] },
+    calls?: Calls,
 ): MatrixApps {
     // StackConfig's inferred type currently widens to an index signature (config/index.ts), so the
     // validated sections are read through their own precise type.
@@ -49,7 +52,16 @@ export function matrixApps(
     const ns = NAMESPACES.matrix;
     const synapse = new Synapse(
         "synapse",
-        { plan, serverName: cfg.domain, publicBaseUrl, data, image: cfg.synapse.image, routerPodLabels: ROUTER_POD_LABELS, namespace: ns },
+        {
+            plan,
+            serverName: cfg.domain,
+            publicBaseUrl,
+            data,
+            image: cfg.synapse.image,
+            routerPodLabels: ROUTER_POD_LABELS,
+            namespace: ns,
+            ...(calls ? { calls: { endpoints: calls.endpoints, turnSecret: calls.turnSecret } } : {}),
+        },
         opts,
     );
     const router = new Router(
@@ -65,7 +77,7 @@ export function matrixApps(
     const element = new ElementWeb(
         "element",
         {
-            settings: { serverName: cfg.domain, homeserverUrl: publicBaseUrl, elementUrl: `https://${elementHost}/`, federation: plan.federation },
+            settings: { serverName: cfg.domain, homeserverUrl: publicBaseUrl, elementUrl: `https://${elementHost}/`, federation: plan.federation, calls: calls !== undefined },
             image: cfg.element.image,
             replicas: cfg.element.replicas,
             namespace: ns,
@@ -86,6 +98,15 @@ export function matrixApps(
                 gatewayClassName: cfg.edge.gatewayClassName,
                 router: { service: router.serviceName, port: router.port },
                 element: { service: element.serviceName, port: element.port },
+                ...(calls
+                    ? {
+                          calls: {
+                              host: new URL(calls.endpoints.livekitServiceUrl).hostname,
+                              livekit: calls.livekitService,
+                              jwt: { ...calls.jwtService, paths: [...LK_JWT_PUBLIC_PATHS] },
+                          },
+                      }
+                    : {}),
             },
             installControllers: cfg.edge.installControllers,
             envoyGatewayVersion: cfg.edge.envoyGatewayVersion,

@@ -1,14 +1,14 @@
 // lk-jwt-service (Element Call's authorisation service): its environment.
 // Pure. Keys come from files mounted from the LiveKit keys Secret.
 //
-// The pinned release (v0.5.0) validates a user's OpenID token by asking the
+// The pinned release (v0.4.4) validates a user's OpenID token by asking the
 // user's homeserver, found like a federation peer (.well-known/matrix/server,
 // then SRV, then port 8448), at /_matrix/federation/v1/openid/userinfo. It
-// has no webhook route and no CS-API override yet (both arrived after v0.5.0).
+// has no webhook route and no CS-API override yet (both arrived after v0.5.0; v0.5.0 itself needs module versions the module proxy does not serve).
 
 export const LK_JWT_PORT = 8080;
 
-/** Routes the service answers in v0.5.0 (main.go prepareMux); /healthz stays inside the cluster. */
+/** Routes the service answers in v0.4.4 and v0.5.0 (main.go prepareMux); /healthz stays inside the cluster. */
 export const LK_JWT_PUBLIC_PATHS = ["/sfu/get", "/get_token"] as const;
 export const LK_JWT_HEALTH_PATH = "/healthz";
 

@@ -22,6 +22,21 @@ export interface EdgeSettings {
     readonly gatewayClassName: string;
     readonly router: { readonly service: string; readonly port: number };
     readonly element: { readonly service: string; readonly port: number };
+    /**
+     * LiveKit signalling and lk-jwt-service on their own host (components/calls),
+     * in the calls namespace: a ReferenceGrant there lets this namespace's route use them.
+     */
+    readonly calls?: {
+        readonly host: string;
+        readonly livekit: CallsBackend;
+        readonly jwt: CallsBackend & { readonly paths: readonly string[] };
+    };
+}
+
+export interface CallsBackend {
+    readonly name: string;
+    readonly namespace: string;
+    readonly port: number;
 }
 
 export interface K8sObject {
@@ -40,7 +55,7 @@ const GW_API = "gateway.networking.k8s.io/v1";
 const CM_API = "cert-manager.io/v1";
 const EG_API = "gateway.envoyproxy.io/v1alpha1";
 
-const hosts = (s: EdgeSettings) => [...new Set([s.matrixHost, s.elementHost, s.serverName])];
+const hosts = (s: EdgeSettings) => [...new Set([s.matrixHost, s.elementHost, s.serverName, ...(s.calls ? [s.calls.host] : [])])];
 
 function issuerName(s: EdgeSettings): string | undefined {
     if (s.tls.mode === "letsencrypt") return "matrix-letsencrypt";
@@ -141,6 +156,7 @@ export function edgeObjects(s: EdgeSettings): K8sObject[] {
         metadata: { name: "element", namespace: ns },
         spec: { parentRefs: [https(s.elementHost)], hostnames: [s.elementHost], rules: [{ matches: [prefix("/")], backendRefs: [{ name: s.element.service, port: s.element.port }] }] },
     });
+    if (s.calls) out.push(...callRoutes(s, s.calls, https(s.calls.host)));
     const targetRoute = (name: string) => [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", name }];
     out.push({
         apiVersion: EG_API,
@@ -202,6 +218,37 @@ export function edgeObjects(s: EdgeSettings): K8sObject[] {
         });
     }
     return out;
+}
+
+/**
+ * The signalling host: lk-jwt-service's exact paths to it, everything else
+ * (LiveKit's WebSocket signalling and its HTTP API) to LiveKit. Media never
+ * passes the edge: it goes straight to the call servers.
+ */
+function callRoutes(s: EdgeSettings, c: NonNullable<EdgeSettings["calls"]>, parent: { name: string; sectionName: string }): K8sObject[] {
+    const backend = (b: CallsBackend) => [{ name: b.name, namespace: b.namespace, port: b.port }];
+    const namespaces = [...new Set([c.livekit.namespace, c.jwt.namespace])];
+    return [
+        {
+            apiVersion: GW_API,
+            kind: "HTTPRoute",
+            metadata: { name: "calls", namespace: s.namespace },
+            spec: {
+                parentRefs: [parent],
+                hostnames: [c.host],
+                rules: [
+                    { matches: c.jwt.paths.map((p) => ({ path: { type: "Exact", value: p } })), backendRefs: backend(c.jwt) },
+                    { matches: [{ path: { type: "PathPrefix", value: "/" } }], backendRefs: backend(c.livekit) },
+                ],
+            },
+        },
+        ...namespaces.map((ns) => ({
+            apiVersion: "gateway.networking.k8s.io/v1beta1",
+            kind: "ReferenceGrant",
+            metadata: { name: `routes-from-${s.namespace}`, namespace: ns },
+            spec: { from: [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", namespace: s.namespace }], to: [{ group: "", kind: "Service" }] },
+        })),
+    ];
 }
 
 /** The Envoy Gateway GatewayClass (cluster-scoped). */
