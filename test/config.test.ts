@@ -43,6 +43,15 @@ describe("stack config", () => {
             router: { image: "haproxy:2.6.22", replicas: 2, trustedProxies: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] },
             element: { image: "vectorim/element-web:v1.12.32", replicas: 2 },
             edge: { adminNetworks: [], gatewayClassName: "envoy-gateway", installControllers: true, envoyGatewayVersion: "v1.10.0", certManagerVersion: "v1.17.2" },
+            calls: {
+                livekitImage: "livekit/livekit-server:v1.13.5",
+                lkJwtServiceImage: "ghcr.io/element-hq/lk-jwt-service:0.4.4",
+                coturnImage: "coturn/coturn:4.6.1",
+                lkJwtServiceReplicas: 2,
+                turnUserLifetime: "1h",
+                nodeCidrs: [],
+                internalCidrs: [],
+            },
         });
     });
 

@@ -102,7 +102,7 @@ describe("MatrixRTC proof: Synapse, lk-jwt-service, LiveKit and coturn with the 
     const logs = () => started.map((s) => `--- ${s.name}\n${procs.output(s.proc).slice(-3000)}`).join("\n");
 
     before(async function () {
-        requireBinaries(this, ["redis-server", "turnserver", "openssl"]);
+        requireBinaries(this, ["redis-server", "redis-cli", "turnserver", "openssl"]);
         const python = requireTool(this, venvProgram("synapse", "python"), ".ci/install.d/20-synapse.sh");
         const livekit = requireTool(this, goProgram("livekit", `v${VERSIONS.livekit}`, "server"), ".ci/install.d/30-livekit.sh");
         const lkJwt = requireTool(this, goProgram("lk-jwt-service", `v${VERSIONS.lkJwtService}`), ".ci/install.d/31-lk-jwt-service.sh");
