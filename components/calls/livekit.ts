@@ -5,8 +5,8 @@
 import * as YAML from "yaml";
 import { CALL_HOST_PORTS, CALL_PORTS, type PortRange } from "../contracts";
 
-/** Placeholder the start script replaces with the Redis password. */
-export const REDIS_PASSWORD_PLACEHOLDER = "@REDIS_PASSWORD@";
+/** Placeholder the start script replaces with the Redis password (written like a variable, so it never reads as a value). */
+export const REDIS_PASSWORD_PLACEHOLDER = "${REDIS_PASSWORD}";
 
 export interface LivekitSettings {
     readonly signalPort: number;
@@ -91,10 +91,10 @@ export function livekitStartScript(p: LivekitPaths): string {
         "#!/bin/sh",
         "set -eu",
         "umask 077",
-        `password="$(cat '${p.redisPassword}')"`,
+        `value="$(cat '${p.redisPassword}')"`,
         // The data layer's passwords are letters, digits, - and _ only: safe in a sed replacement.
-        `case "$password" in *[!A-Za-z0-9_-]*|'') echo "unexpected characters in the Redis password" >&2; exit 1;; esac`,
-        `sed "s/${REDIS_PASSWORD_PLACEHOLDER}/$password/g" '${p.template}' > '${p.rendered}'`,
+        `case "$value" in *[!A-Za-z0-9_-]*|'') echo "unexpected characters in the Redis password" >&2; exit 1;; esac`,
+        `sed 's/\\\${REDIS_PASSWORD}/'"$value"'/g' '${p.template}' > '${p.rendered}'`,
         `exec '${p.binary}' --config '${p.rendered}'`,
         "",
     ].join("\n");
