@@ -262,7 +262,8 @@ describe("MatrixRTC proof: Synapse, lk-jwt-service, LiveKit and coturn with the 
         assert.equal(ok.status, 200, JSON.stringify(ok.body));
         assert.ok(ok.body.delay_id);
         const tooLong = await call(`${hs}/_matrix/client/v3/rooms/${roomId}/state/m.call.member/y?org.matrix.msc4140.delay=${25 * 3600 * 1000}`, "PUT", {}, accessToken);
-        assert.equal(tooLong.status, 403, JSON.stringify(tooLong.body));
+        // Synapse answers 400 ORG.MATRIX.MSC4140_DELAY_TOO_LARGE or 403 M_FORBIDDEN depending on which check runs first.
+        assert.ok([400, 403].includes(tooLong.status), JSON.stringify(tooLong.body));
         assert.match(tooLong.body.error, /allowed maximum \(86400000ms\)/);
     });
 
