@@ -1,6 +1,8 @@
 // The Pulumi program: validate the stack config, compute the sizing plan,
 // then build the components from it. Nothing here decides a number.
 import * as pulumi from "@pulumi/pulumi";
+import { Calls } from "./components/calls";
+import { callsArgsFromConfig, callsProblems } from "./components/calls/from-config";
 import { Cluster, clusterProblems } from "./components/cluster";
 import { Controllers, controllersProblems } from "./components/controllers";
 import { DataLayer } from "./components/data";
@@ -17,7 +19,12 @@ export default function main(): Record<string, unknown> {
     // registers nothing and reports every problem in one error.
     const cfg = readConfig();
     const plan = planOrConfigError(cfg);
-    const clusterIssues = [...clusterProblems(cfg.cluster, plan, cfg.data.storageFloorCcu), ...edgeProblems(cfg), ...controllersProblems(cfg.controllers)];
+    const clusterIssues = [
+        ...clusterProblems(cfg.cluster, plan, cfg.data.storageFloorCcu),
+        ...edgeProblems(cfg),
+        ...controllersProblems(cfg.controllers),
+        ...callsProblems(cfg, plan),
+    ];
     if (clusterIssues.length > 0) throw new ConfigError(clusterIssues);
 
     const cluster = new Cluster("cluster", { config: cfg.cluster, plan, storageFloorCcu: cfg.data.storageFloorCcu });
@@ -31,8 +38,14 @@ export default function main(): Record<string, unknown> {
         { plan, config: cfg.data, storageClasses: cluster.storageClasses, monitoringCrds: controllers.serves("monitoring.coreos.com") },
         { provider: cluster.provider, dependsOn: [namespaces, controllers] },
     );
+    // LiveKit, coturn and lk-jwt-service on the call servers, sharing the TURN secret with Synapse.
+    const calls = new Calls(
+        "calls",
+        callsArgsFromConfig(cfg, plan, { callAddresses: cluster.aws?.callAddresses }, data.livekitRedis),
+        { provider: cluster.provider, dependsOn: [namespaces, data] },
+    );
     // Synapse, its router, Element Web and the edge, on the data layer's endpoints.
-    const apps = matrixApps(cfg, plan, data.endpoints, { provider: cluster.provider, dependsOn: [namespaces, controllers, data] });
+    const apps = matrixApps(cfg, plan, data.endpoints, { provider: cluster.provider, dependsOn: [namespaces, controllers, data] }, calls);
     new Monitoring(
         "monitoring",
         {
@@ -55,6 +68,8 @@ export default function main(): Record<string, unknown> {
         storageClasses: cluster.storageClasses,
         /** Which release installs each CRD group this stack uses ("preinstalled": the cluster already has it). */
         crdInstallers: controllers.crdInstallers,
+        /** Which call server runs which LiveKit and coturn instance; the TURN host's DNS lists the coturn servers' addresses. */
+        callServers: calls.placement,
         dataEndpoints: data.endpoints,
         /** Record in matrix:data.objectStore.pools before changing tier (pools are append-only). */
         objectStorePools: data.objectStorePools,

@@ -102,6 +102,19 @@ export const CALL_PORTS = {
 } as const;
 
 /**
+ * Ports LiveKit and coturn also occupy on the call servers' host network but
+ * that stay inside the cluster (the security groups never open them): LiveKit's
+ * HTTP/WebSocket signalling, reached only through the edge, and the metrics
+ * endpoints Prometheus scrapes. Listed here so "nothing overlaps on a call
+ * server" is checked over every port in use there.
+ */
+export const CALL_HOST_PORTS = {
+    livekitSignal: 7880, // LiveKit HTTP API and WebSocket signalling (Service target for the edge)
+    livekitMetrics: 6789, // LiveKit Prometheus endpoint
+    turnMetrics: 9641, // coturn Prometheus endpoint
+} as const;
+
+/**
  * NodePorts the public HTTPS edge forwards to on the app servers: the gateway
  * component exposes its listeners as a NodePort Service with these numbers
  * (provider aws puts an internet-facing NLB in front: 443 -> https, 80 -> http

@@ -4,6 +4,8 @@ import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config";
 import type { Plan } from "../sizing/types";
+import type { Calls } from "./calls";
+import { LK_JWT_PUBLIC_PATHS } from "./calls/jwt";
 import { NAMESPACES, type DataEndpoints } from "./contracts";
 import { Edge } from "./edge";
 import { ElementWeb } from "./element";
@@ -36,6 +38,7 @@ export function matrixApps(
     plan: Plan,
     data: DataEndpoints,
     opts: { provider: k8s.Provider; dependsOn?: pulumi.Input<pulumi.Resource>[] },
+    calls?: Calls,
 ): MatrixApps {
     const matrixHost = cfg.synapse.host ?? cfg.domain;
     const elementHost = cfg.element.host ?? `element.${cfg.domain}`;
@@ -43,7 +46,16 @@ export function matrixApps(
     const ns = NAMESPACES.matrix;
     const synapse = new Synapse(
         "synapse",
-        { plan, serverName: cfg.domain, publicBaseUrl, data, image: cfg.synapse.image, routerPodLabels: ROUTER_POD_LABELS, namespace: ns },
+        {
+            plan,
+            serverName: cfg.domain,
+            publicBaseUrl,
+            data,
+            image: cfg.synapse.image,
+            routerPodLabels: ROUTER_POD_LABELS,
+            namespace: ns,
+            ...(calls ? { calls: { endpoints: calls.endpoints, turnSecret: calls.turnSecret } } : {}),
+        },
         opts,
     );
     const router = new Router(
@@ -59,7 +71,7 @@ export function matrixApps(
     const element = new ElementWeb(
         "element",
         {
-            settings: { serverName: cfg.domain, homeserverUrl: publicBaseUrl, elementUrl: `https://${elementHost}/`, federation: plan.federation },
+            settings: { serverName: cfg.domain, homeserverUrl: publicBaseUrl, elementUrl: `https://${elementHost}/`, federation: plan.federation, calls: calls !== undefined },
             image: cfg.element.image,
             replicas: cfg.element.replicas,
             namespace: ns,
@@ -79,6 +91,15 @@ export function matrixApps(
                 gatewayClassName: cfg.edge.gatewayClassName,
                 router: { service: router.serviceName, port: router.port },
                 element: { service: element.serviceName, port: element.port },
+                ...(calls
+                    ? {
+                          calls: {
+                              host: new URL(calls.endpoints.livekitServiceUrl).hostname,
+                              livekit: calls.livekitService,
+                              jwt: { ...calls.jwtService, paths: [...LK_JWT_PUBLIC_PATHS] },
+                          },
+                      }
+                    : {}),
             },
         },
         opts,

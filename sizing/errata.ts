@@ -4,6 +4,7 @@
 import { BUDGET_PERCENT } from "./connections";
 import { GUIDE_TIERS } from "./guide-tiers";
 import type { Bracket } from "./interpolate";
+import { LIVEKIT_BENCHMARK } from "./livekit-capacity";
 import { MINIO } from "./minio";
 import type { Plan } from "./types";
 
@@ -101,6 +102,20 @@ export const MEDIA_RETENTION_ERRATUM =
     "§10.4 sets `media_retention.local_media_lifetime: 30d` as a local cache lifetime, but Synapse deletes local media older than that " +
     "(the file and its database row: clients get 404 although the object stays in S3). The program does not set it; the media workers' " +
     "local copies are trimmed by the S3 storage provider's `s3_media_upload` instead, which keeps the media.";
+/** §11.2 promises more participants per LiveKit instance than LiveKit's own benchmark measured on the same vCPU. */
+function livekitBenchmark(plan: Plan): string | undefined {
+    const l = plan.livekit;
+    const c = l.capacity;
+    if (l.participantsPerInstance <= c.benchmarkVideoParticipants) return undefined;
+    const b = LIVEKIT_BENCHMARK;
+    return (
+        `LiveKit capacity: §11.2 gives ${fmt(l.participantsPerInstance)} participants per ${l.cpu}-vCPU instance, but LiveKit's benchmark ` +
+        `(${b.machine}, ${b.vcpu} vCPU: ${b.videoParticipants} all-video 720p participants at ${b.videoCpuPercent}% CPU, ${fmt(b.audioSubscribers)} audio-only ` +
+        `subscribers at ${b.audioCpuPercent}%) scales to ${fmt(c.benchmarkVideoParticipants)} video or ${fmt(c.benchmarkAudioParticipants)} audio participants on ${l.cpu} vCPU. ` +
+        `The plan keeps the guide's instance count and reports ${c.peakCpuPercent}% expected CPU per instance at the peak ` +
+        `(${fmt(c.peakParticipantsPerInstance)} participants each, ${fmt(c.peakVideoPerInstance)} on video).`
+    );
+}
 
 export function guideErrata(plan: Plan, b: Bracket): string[] {
     const errata: string[] = [
@@ -137,6 +152,8 @@ export function guideErrata(plan: Plan, b: Bracket): string[] {
         );
     }
     errata.push(MEDIA_RETENTION_ERRATUM);
+    const lk = livekitBenchmark(plan);
+    if (lk) errata.push(lk);
     errata.push("Call failure alert: §8.2 says act above 5% call failures, §11.4 above 2%; the plan alerts at 2%.");
     return errata;
 }

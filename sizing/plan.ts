@@ -13,6 +13,7 @@ import { guideErrata } from "./errata";
 import { DISK_TYPES, GUIDE_TIERS, PURPOSES } from "./guide-tiers";
 import { bracket, Bracket, carried, count, step } from "./interpolate";
 import { ALERTS } from "./alerts";
+import { livekitCapacity } from "./livekit-capacity";
 import { MINIO } from "./minio";
 import { monitoringPlan } from "./monitoring";
 import { deepFreeze, parseSize } from "./units";
@@ -49,6 +50,8 @@ const CALL_MBPS_PER_CCU = 0.2;
 /** §11.3: 15% of CCU need a TURN relay, 4 allocations each. */
 const TURN_SHARE = 0.15;
 const ALLOCATIONS_PER_TURN_USER = 4;
+/** A user may be in calls from up to three devices at once (Synapse's coturn guide uses the resulting 12). */
+const TURN_DEVICES_PER_USER = 3;
 /** §10.5: average media upload is 2 Mbps per 100 CCU, peaks are 5x. */
 const MEDIA_MBPS_PER_CCU = 0.02;
 const MEDIA_PEAK_FACTOR = 5;
@@ -209,6 +212,19 @@ export function computePlan(input: SizingInput): Plan {
     const eventCacheSize = step(b, (t) => t.eventCacheSize);
     const maxUploadSize = step(b, (t) => t.maxUploadSize);
 
+    const livekitCap = livekitCapacity({
+        instances: livekitInstances,
+        vcpu: step(b, (t) => t.livekit.cpu),
+        peakParticipants: Math.ceil(input.ccu * CALL_PARTICIPANT_SHARE),
+        videoShare: VIDEO_CALL_SHARE,
+    });
+    if (livekitCap.peakCpuPercent > ALERTS.callCpuPercent) {
+        warnings.push(
+            `LiveKit: at the peak of ${Math.ceil(input.ccu * CALL_PARTICIPANT_SHARE)} call participants (${livekitCap.peakParticipantsPerInstance} per instance, ` +
+                `${livekitCap.peakVideoPerInstance} on video) LiveKit's benchmark puts each instance at ${livekitCap.peakCpuPercent}% CPU, above the §11.4 ` +
+                `scale-up threshold of ${ALERTS.callCpuPercent}% (an upper bound: the benchmark's video participants each receive 149 tracks); watch the call servers' CPU`,
+        );
+    }
     if (!b.exact) {
         warnings.push(
             `${input.ccu} CCU lies between the guide's ${b.lower} and ${b.upper} CCU tiers: counts are interpolated (rounded up), ` +
@@ -275,6 +291,7 @@ export function computePlan(input: SizingInput): Plan {
             memoryGiB: step(b, (t) => t.livekit.memoryGiB),
             participantsPerInstance: step(b, (t) => t.livekit.participantsPerInstance),
             expectedParticipants: Math.ceil(input.ccu * CALL_PARTICIPANT_SHARE),
+            capacity: livekitCap,
         },
         coturn: {
             instances: coturnInstances,
@@ -282,6 +299,7 @@ export function computePlan(input: SizingInput): Plan {
             memoryGiB: step(b, (t) => t.coturn.memoryGiB),
             allocationsPerInstance: step(b, (t) => t.coturn.allocationsPerInstance),
             expectedAllocations: Math.ceil(input.ccu * TURN_SHARE) * ALLOCATIONS_PER_TURN_USER,
+            userQuota: TURN_DEVICES_PER_USER * ALLOCATIONS_PER_TURN_USER,
         },
         callsColocated: colocated,
         media: { annualGrowthGB, yearsCovered },

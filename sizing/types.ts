@@ -2,6 +2,8 @@
 // numbers from. Nothing in sizing/ imports Pulumi, so the plan can be computed,
 // printed and tested without a cloud account or the Pulumi CLI.
 
+import type { LiveKitCapacity } from "./livekit-capacity";
+
 export const TIER_CCUS = [100, 1000, 5000, 10000, 20000] as const;
 export type TierCcu = (typeof TIER_CCUS)[number];
 
@@ -156,14 +158,19 @@ export interface CallPlan {
 }
 
 export interface LiveKitPlan extends CallPlan {
-    /** Concurrent call participants one instance carries at this size. */
+    /** Concurrent call participants one instance carries at this size, as the guide states it (§11.2). */
     readonly participantsPerInstance: number;
     readonly expectedParticipants: number;
+    /** The same instances measured against LiveKit's published benchmark (sizing/livekit-capacity.ts). */
+    readonly capacity: LiveKitCapacity;
 }
 
 export interface CoturnPlan extends CallPlan {
+    /** Relay allocations one instance carries (coturn's total-quota). */
     readonly allocationsPerInstance: number;
     readonly expectedAllocations: number;
+    /** Allocations one user may hold at once (coturn's user-quota). */
+    readonly userQuota: number;
 }
 
 export interface MediaPlan {

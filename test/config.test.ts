@@ -45,6 +45,15 @@ describe("stack config", () => {
             edge: { tls: { mode: "internalCa" }, adminNetworks: [], gatewayClassName: "envoy-gateway" },
             controllers: { envoyGatewayVersion: "v1.10.0", certManagerVersion: "v1.17.2", preinstalledCrds: [] },
             monitoring: { alertmanager: {} },
+            calls: {
+                livekitImage: "livekit/livekit-server:v1.13.5",
+                lkJwtServiceImage: "ghcr.io/element-hq/lk-jwt-service:0.4.4",
+                coturnImage: "coturn/coturn:4.6.1",
+                lkJwtServiceReplicas: 2,
+                turnUserLifetime: "1h",
+                nodeCidrs: [],
+                internalCidrs: [],
+            },
         });
     });
 

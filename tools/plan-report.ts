@@ -90,7 +90,9 @@ export function renderPlan(plan: Plan): string {
     );
     out.push(
         `LiveKit: ${plan.livekit.instances} x ${plan.livekit.cpu} vCPU / ${plan.livekit.memoryGiB} GiB, ~${n(plan.livekit.participantsPerInstance)} participants each, ${n(plan.livekit.expectedParticipants)} expected at peak`,
-        `coturn: ${plan.coturn.instances} x ${plan.coturn.cpu} vCPU / ${plan.coturn.memoryGiB} GiB, ~${n(plan.coturn.allocationsPerInstance)} allocations each, ${n(plan.coturn.expectedAllocations)} expected${plan.callsColocated ? " (sharing the call servers with LiveKit)" : ""}`,
+        `  by LiveKit's benchmark scaled to ${plan.livekit.cpu} vCPU: ${n(plan.livekit.capacity.benchmarkVideoParticipants)} video or ${n(plan.livekit.capacity.benchmarkAudioParticipants)} audio participants per instance; ` +
+            `expected CPU at peak ${n(plan.livekit.capacity.peakCpuPercent)}% per instance (${n(plan.livekit.capacity.peakParticipantsPerInstance)} participants, ${n(plan.livekit.capacity.peakVideoPerInstance)} on video)`,
+        `coturn: ${plan.coturn.instances} x ${plan.coturn.cpu} vCPU / ${plan.coturn.memoryGiB} GiB, ~${n(plan.coturn.allocationsPerInstance)} allocations each, ${n(plan.coturn.expectedAllocations)} expected, user-quota ${plan.coturn.userQuota}${plan.callsColocated ? " (sharing the call servers with LiveKit)" : ""}`,
         "",
     );
 

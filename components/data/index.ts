@@ -27,7 +27,15 @@ export class DataLayer extends pulumi.ComponentResource {
     readonly endpoints: DataEndpoints;
     readonly objectStorePools: MediaObjectStore["poolLedger"];
     /** LiveKit speaks Sentinel itself: the Sentinel service, master name and password Secret in matrix-calls. */
-    readonly livekitRedis: { readonly sentinel: string; readonly port: number; readonly masterName: string; readonly password: { readonly name: string; readonly key: string } };
+    readonly livekitRedis: {
+        readonly sentinel: string;
+        readonly port: number;
+        readonly masterName: string;
+        readonly password: { readonly name: string; readonly key: string };
+        /** Labels of the group's Redis and Sentinel pods and their ports: host-network LiveKit needs its own NetworkPolicy rule to reach them. */
+        readonly podLabels: Readonly<Record<string, string>>;
+        readonly podPorts: readonly number[];
+    };
 
     constructor(name: string, args: DataLayerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("matrix:data:DataLayer", name, {}, opts);
@@ -107,6 +115,8 @@ export class DataLayer extends pulumi.ComponentResource {
             port: SENTINEL_PORT,
             masterName: "livekit",
             password: { name: livekitRedis.authSecret, key: "password" },
+            podLabels: { "app.kubernetes.io/instance": livekitRedis.baseName },
+            podPorts: [REDIS_PORT, SENTINEL_PORT],
         };
         this.registerOutputs({ endpoints: this.endpoints, objectStorePools: this.objectStorePools });
     }

@@ -14,6 +14,8 @@ export class RedisHaGroup extends pulumi.ComponentResource {
     readonly authSecret: string;
     readonly masterService?: string;
     readonly sentinelService: string;
+    /** Value of app.kubernetes.io/instance on the group's Redis and Sentinel pods. */
+    readonly baseName: string;
 
     constructor(name: string, args: RedisGroupInputs, opts?: pulumi.ComponentResourceOptions) {
         super("matrix:data:RedisGroup", name, {}, opts);
@@ -75,6 +77,7 @@ export class RedisHaGroup extends pulumi.ComponentResource {
         }
         this.authSecret = n.auth;
         this.sentinelService = n.sentinel;
+        this.baseName = n.base;
         this.registerOutputs({ sentinel: `${n.sentinel}.${args.namespace}.svc.cluster.local:${SENTINEL_PORT}`, port: REDIS_PORT });
     }
 }

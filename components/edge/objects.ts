@@ -24,6 +24,21 @@ export interface EdgeSettings {
     readonly gatewayClassName: string;
     readonly router: { readonly service: string; readonly port: number };
     readonly element: { readonly service: string; readonly port: number };
+    /**
+     * LiveKit signalling and lk-jwt-service on their own host (components/calls),
+     * in the calls namespace: a ReferenceGrant there lets this namespace's route use them.
+     */
+    readonly calls?: {
+        readonly host: string;
+        readonly livekit: CallsBackend;
+        readonly jwt: CallsBackend & { readonly paths: readonly string[] };
+    };
+}
+
+export interface CallsBackend {
+    readonly name: string;
+    readonly namespace: string;
+    readonly port: number;
 }
 
 export interface K8sObject {
@@ -46,7 +61,7 @@ const EG_API = "gateway.envoyproxy.io/v1alpha1";
 export const EDGE_LISTENER_PORTS = { https: 443, http: 80 } as const;
 export const EDGE_LISTENERS = (["https", "http"] as const).map((name) => ({ name, port: EDGE_LISTENER_PORTS[name], nodePort: EDGE_NODE_PORTS[name] }));
 
-const hosts = (s: EdgeSettings) => [...new Set([s.matrixHost, s.elementHost, s.serverName])];
+const hosts = (s: EdgeSettings) => [...new Set([s.matrixHost, s.elementHost, s.serverName, ...(s.calls ? [s.calls.host] : [])])];
 
 function issuerName(s: EdgeSettings): string | undefined {
     if (s.tls.mode === "letsencrypt") return "matrix-letsencrypt";
@@ -167,6 +182,7 @@ export function edgeObjects(s: EdgeSettings): K8sObject[] {
             timeout: { http: { requestReceivedTimeout: `${HTTP_REQUEST_TIMEOUT_SECONDS}s` } },
         },
     });
+    if (s.calls) out.push(...callRoutes(s, s.calls, https(s.calls.host)));
     const targetRoute = (name: string) => [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", name }];
     out.push({
         apiVersion: EG_API,
@@ -228,6 +244,37 @@ export function edgeObjects(s: EdgeSettings): K8sObject[] {
         });
     }
     return out;
+}
+
+/**
+ * The signalling host: lk-jwt-service's exact paths to it, everything else
+ * (LiveKit's WebSocket signalling and its HTTP API) to LiveKit. Media never
+ * passes the edge: it goes straight to the call servers.
+ */
+function callRoutes(s: EdgeSettings, c: NonNullable<EdgeSettings["calls"]>, parent: { name: string; sectionName: string }): K8sObject[] {
+    const backend = (b: CallsBackend) => [{ name: b.name, namespace: b.namespace, port: b.port }];
+    const namespaces = [...new Set([c.livekit.namespace, c.jwt.namespace])];
+    return [
+        {
+            apiVersion: GW_API,
+            kind: "HTTPRoute",
+            metadata: { name: "calls", namespace: s.namespace },
+            spec: {
+                parentRefs: [parent],
+                hostnames: [c.host],
+                rules: [
+                    { matches: c.jwt.paths.map((p) => ({ path: { type: "Exact", value: p } })), backendRefs: backend(c.jwt) },
+                    { matches: [{ path: { type: "PathPrefix", value: "/" } }], backendRefs: backend(c.livekit) },
+                ],
+            },
+        },
+        ...namespaces.map((ns) => ({
+            apiVersion: "gateway.networking.k8s.io/v1beta1",
+            kind: "ReferenceGrant",
+            metadata: { name: `routes-from-${s.namespace}`, namespace: ns },
+            spec: { from: [{ group: "gateway.networking.k8s.io", kind: "HTTPRoute", namespace: s.namespace }], to: [{ group: "", kind: "Service" }] },
+        })),
+    ];
 }
 
 /** The Envoy Gateway GatewayClass (cluster-scoped). */

@@ -1,3 +1,5 @@
+import { ELEMENT_CALL_SETTINGS } from "../calls/matrix";
+
 // Element Web's config.json: our homeserver by default, no guests, and room
 // federation defaults that match whether the server federates at all.
 export interface ElementSettings {
@@ -7,6 +9,8 @@ export interface ElementSettings {
     /** https://element.example.org/ */
     readonly elementUrl: string;
     readonly federation: boolean;
+    /** Element Call on the deployment's own MatrixRTC focus (components/calls). */
+    readonly calls?: boolean;
 }
 
 export function elementConfig(s: ElementSettings): Record<string, unknown> {
@@ -27,5 +31,6 @@ export function elementConfig(s: ElementSettings): Record<string, unknown> {
         bug_report_endpoint_url: "",
         // Element's setting names (src/settings/UIFeature.ts): "UIFeature." and the feature; an unknown key is silently ignored.
         setting_defaults: { "UIFeature.registration": false, "UIFeature.thirdPartyId": false },
+        ...(s.calls ? ELEMENT_CALL_SETTINGS : {}),
     };
 }

@@ -7,7 +7,7 @@ import type { WorkerType } from "../../sizing/types";
 import { HTTP_REQUEST_TIMEOUT_SECONDS } from "../contracts";
 import { HTTP_PORT } from "../synapse/ports";
 import { instanceHttpAddress, poolServiceHost, type Pool, type Topology } from "../synapse/topology";
-import type { Balance, RouteGroup } from "../synapse/worker-table";
+import { OPENID_USERINFO_PATH, type Balance, type RouteGroup } from "../synapse/worker-table";
 
 export const ROUTER_PORT = 8008;
 /** Probe-only frontend of the router pods; not in any Service. */
@@ -213,7 +213,10 @@ export function haproxyConfig(topo: Topology, r: RouterSettings): string {
     } else {
         fe.push("http-request deny deny_status 403 if { var(txn.dpath) -m beg /_synapse/admin }");
     }
-    if (!topo.federation) fe.push("http-request deny deny_status 404 if { var(txn.dpath) -m beg /_matrix/federation/ /_matrix/key/ }");
+    if (!topo.federation) {
+        // Only OpenID userinfo (for lk-jwt-service) stays reachable: main serves it through its `openid` resource.
+        fe.push(`http-request deny deny_status 404 if { var(txn.dpath) -m beg /_matrix/federation/ /_matrix/key/ } !{ var(txn.dpath) -m str ${OPENID_USERINFO_PATH} }`);
+    }
     fe.push("acl get_or_head method GET HEAD");
     for (const { group, pool, backend } of routes) {
         const acl = `r_${ident(pool.def.name.replace(/^synapse-/, ""))}_${group.id}`;

@@ -8,6 +8,7 @@ import type { Plan, WorkerPlan } from "../../sizing/types";
 import { HTTP_PORT, METRICS_PORT, PATHS, POD_NAME_PLACEHOLDER, REPLICATION_PORT, workerFileKey } from "./ports";
 import type { Pool, Topology } from "./topology";
 import { MAIN, type ListenerResource } from "./worker-table";
+import { synapseCallConfig, wellKnownClientCalls, type CallEndpoints } from "../calls/matrix";
 
 /** Resolved endpoints and names Synapse needs (the data layer's DataEndpoints, unwrapped). */
 export interface SynapseSettings {
@@ -20,6 +21,8 @@ export interface SynapseSettings {
     readonly media: { readonly endpointUrl: string; readonly bucket: string; readonly region: string };
     /** Extra keys of /.well-known/matrix/client (e.g. MatrixRTC foci), served by Synapse. */
     readonly extraWellKnownClient?: Readonly<Record<string, unknown>>;
+    /** TURN servers and the MatrixRTC focus (components/calls); the TURN secret is the file SECRET_FILES.turn. */
+    readonly calls?: CallEndpoints;
 }
 
 /** Files under /conf, keyed by ConfigMap key. */
@@ -30,6 +33,8 @@ export const SECRET_FILES = {
     form: "form_secret",
     registration: "registration_shared_secret",
     replication: "worker_replication_secret",
+    /** coturn's static-auth-secret: the same generated value the calls component gives coturn. */
+    turn: "turn_shared_secret",
 } as const;
 
 const secretPath = (key: string) => `${PATHS.secretsDir}/${key}`;
@@ -87,7 +92,8 @@ export function homeserverConfig(plan: Plan, topo: Topology, s: SynapseSettings)
               trusted_key_servers: [],
               federation_sender_instances: [],
               allow_public_rooms_over_federation: false,
-              serve_server_wellknown: false,
+              // lk-jwt-service finds this server like a federation peer would (.well-known/matrix/server) to check OpenID tokens.
+              serve_server_wellknown: s.calls !== undefined,
           };
 
     return {
@@ -96,7 +102,7 @@ export function homeserverConfig(plan: Plan, topo: Topology, s: SynapseSettings)
         report_stats: false,
         log_config: PATHS.logConfig,
         listeners: [
-            httpListener([...MAIN.resources, ...(federation ? MAIN.federationResources : [])]),
+            httpListener([...MAIN.resources, ...(federation ? MAIN.federationResources : MAIN.withoutFederationResources)]),
             replicationListener,
             metricsListener,
         ],
@@ -129,7 +135,10 @@ export function homeserverConfig(plan: Plan, topo: Topology, s: SynapseSettings)
         form_secret_path: secretPath(SECRET_FILES.form),
         registration_shared_secret_path: secretPath(SECRET_FILES.registration),
         worker_replication_secret_path: secretPath(SECRET_FILES.replication),
-        ...(s.extraWellKnownClient ? { extra_well_known_client_content: s.extraWellKnownClient } : {}),
+        ...(s.calls ? synapseCallConfig(s.calls, secretPath(SECRET_FILES.turn)) : {}),
+        ...(s.extraWellKnownClient || s.calls
+            ? { extra_well_known_client_content: { ...(s.calls ? wellKnownClientCalls(s.calls) : {}), ...(s.extraWellKnownClient ?? {}) } }
+            : {}),
     };
 }
 

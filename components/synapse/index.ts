@@ -6,6 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { Plan } from "../../sizing/types";
+import type { CallEndpoints } from "../calls/matrix";
 import { NAMESPACES, ROLLING_MAX_SURGE, type DataEndpoints } from "../contracts";
 import { configChecksum, SECRET_FILES, synapseConfigFiles, type SynapseSettings } from "./homeserver";
 import * as fs from "node:fs";
@@ -41,6 +42,8 @@ export interface SynapseArgs {
     /** Labels of the router pods: the only ones that reach Synapse's HTTP listeners from outside the pool. */
     readonly routerPodLabels: Readonly<Record<string, string>>;
     readonly extraWellKnownClient?: Readonly<Record<string, unknown>>;
+    /** TURN and MatrixRTC (components/calls): endpoints, and the TURN secret coturn shares. */
+    readonly calls?: { readonly endpoints: CallEndpoints; readonly turnSecret: pulumi.Input<string> };
     readonly namespace?: string;
 }
 
@@ -63,8 +66,11 @@ export class Synapse extends pulumi.ComponentResource {
         // Secrets Synapse reads from files; generated once and kept in state as secrets.
         const secretValues: Record<string, pulumi.Output<string>> = {};
         for (const [id, file] of Object.entries(SECRET_FILES)) {
+            if (file === SECRET_FILES.turn) continue;
             secretValues[file] = new random.RandomPassword(`synapse-${id}-secret`, { length: 64, special: false }, child).result;
         }
+        // One TURN secret, two consumers: the value coturn's Secret holds, never a second one.
+        if (args.calls) secretValues[SECRET_FILES.turn] = pulumi.secret(pulumi.output(args.calls.turnSecret));
         new k8s.core.v1.Secret(
             SECRETS,
             { metadata: { name: SECRETS, namespace: ns }, type: "Opaque", stringData: secretValues },
@@ -92,6 +98,7 @@ export class Synapse extends pulumi.ComponentResource {
                 redis: { host: redisHost, port: args.data.redis.port },
                 media: { endpointUrl: s3, bucket: args.data.media.bucket, region: args.data.media.region },
                 ...(args.extraWellKnownClient ? { extraWellKnownClient: args.extraWellKnownClient } : {}),
+                ...(args.calls ? { calls: args.calls.endpoints } : {}),
             }));
         const files = settings.apply((s) => synapseConfigFiles(args.plan, topo, s));
         this.configChecksum = files.apply(configChecksum);

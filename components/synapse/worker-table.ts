@@ -34,7 +34,7 @@ export interface RouteGroup {
 }
 
 /** Synapse HTTP listener resources (schema: listeners[].resources[].names). */
-export type ListenerResource = "client" | "federation" | "media" | "keys" | "health";
+export type ListenerResource = "client" | "federation" | "media" | "keys" | "health" | "openid";
 
 export interface WorkerDefinition {
     readonly type: WorkerType;
@@ -380,7 +380,16 @@ export const MAIN = {
     name: "synapse-main",
     resources: ["client"] as readonly ListenerResource[],
     federationResources: ["federation"] as readonly ListenerResource[],
+    /**
+     * Without federation, main still answers /_matrix/federation/v1/openid/userinfo
+     * (the `openid` resource, nothing else of the federation API): lk-jwt-service
+     * checks Element Call's OpenID tokens there. The router lets only that path through.
+     */
+    withoutFederationResources: ["openid"] as readonly ListenerResource[],
 } as const;
+
+/** The one federation-API path served and routed when federation is off. */
+export const OPENID_USERINFO_PATH = "/_matrix/federation/v1/openid/userinfo";
 
 export function definitionOf(type: WorkerType): WorkerDefinition {
     const def = WORKER_TABLE.find((d) => d.type === type);

@@ -3,6 +3,7 @@
 // top-level `matrix:<key>` per concern, built with the DSL in ../schema.ts)
 // and one entry here; StackConfig's type, validation and the README table
 // follow from it. Two sections defining the same key fail at load.
+import { calls } from "./calls";
 import { cluster } from "./cluster";
 import { controllers } from "./controllers";
 import { core } from "./core";
@@ -11,4 +12,4 @@ import { monitoring } from "./monitoring";
 import { sizing } from "./sizing";
 import { synapse } from "./synapse";
 
-export const SECTIONS = [core, sizing, cluster, controllers, data, synapse, monitoring] as const;
+export const SECTIONS = [core, sizing, cluster, controllers, data, synapse, calls, monitoring] as const;

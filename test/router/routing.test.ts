@@ -358,6 +358,16 @@ describe("routing through the generated HAProxy config (real haproxy, stub worke
             }
         });
 
+        it("lets exactly OpenID userinfo through to main (lk-jwt-service checks Element Call's tokens there)", async () => {
+            const ok = await send(r!.port, "GET", "/_matrix/federation/v1/openid/userinfo?access_token=x", {});
+            assert.equal(ok.stub, "main");
+            for (const path of ["/_matrix/federation/v1/openid/userinfo/x", "/_matrix/federation/v1/openid/other", "/_matrix/federation/v1/openid"]) {
+                const reply = await send(r!.port, "GET", path, {});
+                assert.equal(reply.status, 404, path);
+                assert.equal(reply.stub, undefined, path);
+            }
+        });
+
         it("honours GET-only routes: reading push rules goes to a generic worker, writing them to main", async () => {
             assert.equal(typeOf((await send(r!.port, "GET", "/_matrix/client/v3/pushrules/", bearer("t"))).stub), "generic");
             assert.equal(typeOf((await send(r!.port, "HEAD", "/_matrix/client/v3/pushrules/", bearer("t"))).stub), "generic");

@@ -16,6 +16,7 @@ const NOT_MONOTONE: [RegExp, string][] = [
     [/^postgres\.connections\.(worker|total|totalAtMaxReplicas|guideTotal)$/, "follows worker cp_max"],
     [/^synapse\.workers\.\w+\.maxReplicas$/, "HPA headroom is what the budget leaves, not capacity"],
     [/^media\.yearsCovered$/, "a ratio of capacity to growth"],
+    [/^livekit\.capacity\.peak\w+$/, "the load on one LiveKit instance falls when the tier adds an instance"],
     [/^postgres\.parameters\.(autovacuum_naptime|autovacuum_vacuum_scale_factor|autovacuum_analyze_scale_factor)$/, "smaller is more vacuuming"],
 ];
 

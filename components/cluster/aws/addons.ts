@@ -27,6 +27,8 @@ export function ciliumValues(a: AddonInput): Record<string, unknown> {
         tunnelProtocol: "vxlan",
         ipam: { mode: "kubernetes" },
         policyEnforcementMode: "default",
+        // NetworkPolicy ipBlock rules also select nodes: host-network LiveKit on the call servers reaches its Redis by address (components/calls).
+        policyCIDRMatchMode: ["nodes"],
         operator: { replicas: 2 },
         // kube-proxy stays (kubeadm installs it); Cilium only adds policy and the overlay.
         kubeProxyReplacement: false,
