@@ -71,12 +71,16 @@ describe("stack config", () => {
     });
 
     it("defaults the aws variant's zones, networks, families and disks", () => {
-        const cfg = parseStackConfig({ ...BASE, "matrix:cluster": JSON.stringify({ provider: "aws", region: "eu-central-1" }) });
+        const cfg = parseStackConfig({ ...BASE, "matrix:cluster": JSON.stringify({ provider: "aws", region: "eu-central-1", adminCidrs: ["203.0.113.0/24"] }) });
         assert.deepStrictEqual(cfg.cluster, {
             provider: "aws",
             region: "eu-central-1",
             zones: 3,
-            adminCidrs: [],
+            adminCidrs: ["203.0.113.0/24"],
+            apiAccess: "public",
+            sshCidrs: [],
+            sshPublicKeys: [],
+            natGateways: "perZone",
             liAdminCidrs: [],
             vpcCidr: "10.40.0.0/16",
             podCidr: "172.20.0.0/16",

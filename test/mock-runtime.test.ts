@@ -97,7 +97,7 @@ describe("mock runtime", function () {
     });
 
     it("builds provider aws, and reports an instance type below the plan before registering anything", async () => {
-        const cluster = { provider: "aws", region: "eu-central-1" };
+        const cluster = { provider: "aws", region: "eu-central-1", adminCidrs: ["203.0.113.0/24"] };
         const run = await runProgram({ config: { ccu: 100, domain: "example.org", cluster } });
         assert.strictEqual(run.resources.filter((r) => r.type === "aws:ec2/instance:Instance").length, 17);
         assert.ok(isSecret(run.outputs.kubeconfig), "the program-built kubeconfig is a secret output");

@@ -38,13 +38,19 @@ describe("aws node pools: the real program with provider aws", function () {
     });
 
     for (const ccu of TIER_CCUS) {
-        it(`${ccu} CCU: the plan's count per role, a data volume per server, the kubeconfig a secret output`, () => {
+        it(`${ccu} CCU: the plan's count per role, data volumes for etcd, database and MinIO drives only, the kubeconfig a secret output, the account quotas an output`, () => {
             const run = runs.get(ccu) as ProgramRun;
             const plan = computePlan({ ccu, federation: false });
             for (const role of NODE_ROLES) {
                 assert.equal(instances(run).filter((i) => i.inputs.tags[ROLE_LABEL] === ROLE_VALUES[role]).length, plan.nodePools[role].count, role);
             }
-            assert.equal(run.resources.filter((r) => r.type === VOLUME).length, plan.totals.servers + plan.nodePools.storage.count * (plan.objectStore.drivesPerServer - 1));
+            assert.equal(
+                run.resources.filter((r) => r.type === VOLUME).length,
+                plan.nodePools.controlPlane.count + plan.nodePools.database.count + plan.nodePools.storage.count * plan.objectStore.drivesPerServer,
+            );
+            const quotas = run.outputs.awsQuotas as { elasticIps: number; onDemandStandardVcpus: number };
+            assert.equal(quotas.elasticIps, run.resources.filter((r) => r.type === "aws:ec2/eip:Eip").length);
+            assert.ok(quotas.onDemandStandardVcpus >= plan.totals.vcpu);
             assert.ok(isSecret(run.outputs.kubeconfig));
             assert.ok(typeof run.outputs.edgeHostname === "string" && run.outputs.edgeHostname.endsWith(".amazonaws.com"));
         });

@@ -128,7 +128,7 @@ describe("Synapse and its front under the real program", function () {
     }
 
     it("refuses Let's Encrypt on an AWS cluster whose port 80 stays closed, before registering anything", async () => {
-        const base = { ccu: 100, domain: "example.org", cluster: { provider: "aws", region: "eu-central-1" }, edge: { tls: { mode: "letsencrypt", email: "ops@example.org" } } };
+        const base = { ccu: 100, domain: "example.org", cluster: { provider: "aws", region: "eu-central-1", adminCidrs: ["203.0.113.0/24"] }, edge: { tls: { mode: "letsencrypt", email: "ops@example.org" } } };
         const err = await runProgram({ config: base }).then(
             () => assert.fail("expected failure"),
             (e) => e,
