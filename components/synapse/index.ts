@@ -166,12 +166,12 @@ export class Synapse extends pulumi.ComponentResource {
         const timeouts = { customTimeouts: { create: "60m", update: "60m" } };
         const reshard = new k8s.batch.v1.Job(
             "synapse-reshard",
-            checksums.apply((c) => restarterJob(reshardJobName(c), ns, image, ["all", ns, c.sharding])),
+            restarterJob<pulumi.Input<string>>(checksums.apply(reshardJobName), ns, image, ["all", ns, checksums.sharding]),
             { ...child, dependsOn: ready, ...timeouts },
         );
         new k8s.batch.v1.Job(
             "synapse-roll",
-            checksums.apply((c) => restarterJob(rollJobName(c), ns, image, ["rolling", ns])),
+            restarterJob<pulumi.Input<string>>(checksums.apply(rollJobName), ns, image, ["rolling", ns]),
             { ...child, dependsOn: [...ready, reshard], ...timeouts },
         );
     }

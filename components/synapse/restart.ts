@@ -70,7 +70,7 @@ export function restarterRole(namespace: string) {
 }
 
 /** The Job running restarter.py in `mode` (the Synapse image has Python; nothing else is pulled). */
-export function restarterJob(name: string, namespace: string, image: string, args: readonly string[]) {
+export function restarterJob<S>(name: S, namespace: string, image: string, args: readonly S[]) {
     return {
         metadata: { name, namespace, labels: { "app.kubernetes.io/name": "synapse-restarter" } },
         spec: {

@@ -26,12 +26,12 @@ WAIT_SECONDS = 900
 
 
 def call(method, path, body=None):
-    token = open(SA + "/token").read().strip()
+    bearer = open(SA + "/token").read().strip()
     req = urllib.request.Request(
         API + path,
         method=method,
         data=None if body is None else json.dumps(body).encode(),
-        headers={"Authorization": "Bearer " + token, "Content-Type": "application/merge-patch+json", "Accept": "application/json"},
+        headers={"Authorization": "Bearer " + bearer, "Content-Type": "application/merge-patch+json", "Accept": "application/json"},
     )
     with urllib.request.urlopen(req, context=ssl.create_default_context(cafile=SA + "/ca.crt"), timeout=30) as r:
         return json.load(r)

@@ -4,7 +4,8 @@
 import { strict as assert } from "assert";
 import { NAMESPACES } from "../../components/contracts";
 import { controllerCatalogue } from "../../components/controllers/catalogue";
-import { runProgram, stackConfigBlock, type ProgramRun, type RegisteredResource } from "../../tools/mock-runtime";
+import { configChecksums, reshardJobName, rollJobName } from "../../components/synapse/restart";
+import { runProgram, stackConfigBlock, transitiveDependencies, unwrapSecrets, type ProgramRun, type RegisteredResource } from "../../tools/mock-runtime";
 import { customResources, installOrderProblems, releaseOrderProblems } from "../helpers/install-order";
 
 const of = (run: ProgramRun, type: string) => run.resources.filter((r) => r.type === type);
@@ -154,6 +155,26 @@ describe("agreements across components (real program under mocks)", function () 
             }
         });
     }
+
+    it("the restart Jobs are named by the checksums of the files Synapse runs with, and wait for every Synapse workload", () => {
+        const run = runs.dev;
+        const cm = of(run, "kubernetes:core/v1:ConfigMap").find((c) => c.inputs.metadata.name === "synapse-config")!;
+        const sums = configChecksums(unwrapSecrets(cm.inputs.data));
+        const jobs = new Map(of(run, "kubernetes:batch/v1:Job").map((j) => [j.name, j]));
+        const reshard = jobs.get("synapse-reshard")!;
+        const roll = jobs.get("synapse-roll")!;
+        assert.equal(reshard.inputs.metadata.name, reshardJobName(sums));
+        assert.equal(roll.inputs.metadata.name, rollJobName(sums));
+        assert.deepEqual(reshard.inputs.spec.template.spec.containers[0].command.slice(-3), ["all", "matrix", sums.sharding]);
+        const synapseWorkloads = workloads(run).filter((w) => w.inputs.spec.template.metadata.labels["app.kubernetes.io/name"] === "synapse");
+        assert.ok(synapseWorkloads.length > 5);
+        for (const job of [reshard, roll]) {
+            const deps = transitiveDependencies(run, job.urn);
+            for (const w of synapseWorkloads) assert.ok(deps.has(w.urn), `${job.name} does not wait for ${w.name}`);
+        }
+        assert.ok(transitiveDependencies(run, roll.urn).has(reshard.urn));
+        for (const w of synapseWorkloads.filter((x) => x.type.endsWith(":StatefulSet"))) assert.equal(w.inputs.spec.updateStrategy.type, "OnDelete");
+    });
 
     it("both NLB ports reach the Envoy Service when port 80 is open", () => {
         assert.deepEqual([...edgeForwarding(runs.devHttp).keys()].sort(), [443, 80]);
