@@ -23,6 +23,8 @@ import { freePorts, ProcessGroup, sleep, until } from "../helpers/procs";
 /** Metrics no process of the local stack exports, and why. */
 const ALLOWANCES: Record<string, string> = {
     [CONTRACT_METRICS.infectedUploads]: "exported by the antivirus module, which is not built yet",
+    synapse_event_processing_lag:
+        "set by federation senders and application-service handlers only; the dev stack runs neither (the monolith proof, synapse-metrics.proof.test.ts, shows it from main's federation sender)",
 };
 
 const camelToSnake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
@@ -98,7 +100,7 @@ describe("the local stack scraped by real Prometheus through the generated monit
         fs.writeFileSync(path.join(dir, "rules.yaml"), stringify({ groups: recordingGroups() }));
         const p = procs.start("prometheus", ["--config.file=prometheus.yml", `--web.listen-address=127.0.0.1:${promPort}`, `--storage.tsdb.path=${path.join(dir, "data")}`], { cwd: dir });
         const expected = s.synapse.length;
-        assert.ok(await until(async () => (await query('up{job=~"synapse-.*"} == 1')).length >= expected, 180000, 2000), procs.output(p));
+        assert.ok(await until(async () => (await query('up{job=~"synapse-.*",job!="synapse-router"} == 1')).length >= expected, 180000, 2000), procs.output(p));
         await sleep(25000);
     });
 
@@ -114,7 +116,7 @@ describe("the local stack scraped by real Prometheus through the generated monit
         let got: string[] = [];
         // 17 Python processes on a loaded machine: a slow scrape counts as down once, so look over a minute.
         await until(async () => {
-            const up = await query('max_over_time(up{job=~"synapse-.*"}[1m])');
+            const up = await query('max_over_time(up{job=~"synapse-.*",job!="synapse-router"}[1m])');
             got = up.map((r) => `${r.metric.job}/${r.metric.index}=${r.value[1]}`).sort();
             return JSON.stringify(got) === JSON.stringify(want);
         }, 90000, 2000);
