@@ -111,3 +111,28 @@ export const LI_ADMIN_HOST_PORT = 443;
 
 /** Extra node label carrying a server's stable name (e.g. database-0), independent of the tier. */
 export const SERVER_LABEL = "matrix-scale.io/server";
+
+/**
+ * What the lawful-intercept instance's database sync publishes for the
+ * monitoring stack (alert: last success older than two schedule intervals).
+ * Served in the Prometheus text format by the `li-sync-metrics` Service in
+ * the LI namespace, at `path` on `port`.
+ */
+export const LI_SYNC_METRICS = {
+    service: "li-sync-metrics",
+    port: 9102,
+    path: "/metrics",
+    /** Unix time of the end of the last sync that switched synapse-li to a fresh copy. */
+    lastSuccessTimestamp: "matrix_li_sync_last_success_timestamp_seconds",
+    /** Wall-clock seconds the last successful sync took (dump, restore, switch). */
+    lastSuccessDuration: "matrix_li_sync_last_success_duration_seconds",
+    /** Unix time of the end of the last sync attempt, successful or not. */
+    lastRunTimestamp: "matrix_li_sync_last_run_timestamp_seconds",
+    /** 1 when the last attempt succeeded, 0 when it failed (LI kept its previous copy). */
+    lastRunSuccess: "matrix_li_sync_last_run_success",
+    /** The configured schedule interval in seconds, so the alert needs no copy of the schedule. */
+    intervalSeconds: "matrix_li_sync_interval_seconds",
+} as const;
+
+/** key_vault's Service in the LI namespace; the main Synapse processes forward key-storage requests here. */
+export const KEY_VAULT_SERVICE = "key-vault";
