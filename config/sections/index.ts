@@ -6,7 +6,8 @@
 import { cluster } from "./cluster";
 import { core } from "./core";
 import { data } from "./data";
+import { li } from "./li";
 import { sizing } from "./sizing";
 import { synapse } from "./synapse";
 
-export const SECTIONS = [core, sizing, cluster, data, synapse] as const;
+export const SECTIONS = [core, sizing, cluster, data, synapse, li] as const;
