@@ -3,6 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster, clusterProblems } from "./components/cluster";
 import { DataLayer } from "./components/data";
+import { lawfulIntercept, liProblems } from "./components/li/wiring";
 import { edgeProblems, matrixApps } from "./components/matrix-apps";
 import { Namespaces } from "./components/namespaces";
 import { ConfigError, parseStackConfig, type StackConfig } from "./config";
@@ -14,7 +15,7 @@ export default function main(): Record<string, unknown> {
     // registers nothing and reports every problem in one error.
     const cfg = readConfig();
     const plan = planOrConfigError(cfg);
-    const clusterIssues = [...clusterProblems(cfg.cluster, plan), ...edgeProblems(cfg)];
+    const clusterIssues = [...clusterProblems(cfg.cluster, plan), ...edgeProblems(cfg), ...liProblems(cfg)];
     if (clusterIssues.length > 0) throw new ConfigError(clusterIssues);
 
     const cluster = new Cluster("cluster", { config: cfg.cluster, plan });
@@ -26,6 +27,8 @@ export default function main(): Record<string, unknown> {
     );
     // Synapse, its router, Element Web and the edge, on the data layer's endpoints.
     const apps = matrixApps(cfg, plan, data.endpoints, { provider: cluster.provider, dependsOn: [namespaces, data] });
+    // The lawful-intercept instance, alone on the LI server, reading the data layer's read-only endpoints.
+    const li = lawfulIntercept(cfg, plan, data.endpoints, cluster.storageClasses, { provider: cluster.provider, dependsOn: [namespaces, data] });
 
     return {
         /** The whole sizing plan, so `pulumi preview` shows what will be built before anything is. */
@@ -37,6 +40,7 @@ export default function main(): Record<string, unknown> {
         dataEndpoints: data.endpoints,
         /** Record in matrix:data.objectStore.pools before changing tier (pools are append-only). */
         objectStorePools: data.objectStorePools,
+        ...(li ? { li: { hosts: li.hosts, syncMetrics: li.metricsEndpoint } } : {}),
         // Only when the program knows it; always a secret.
         ...(cluster.kubeconfig ? { kubeconfig: cluster.kubeconfig } : {}),
         // Where to point the domain's DNS, and the call servers' stable addresses (provider aws).

@@ -34,6 +34,8 @@ export const NAMESPACES = {
     matrix: "matrix",
     /** The isolated lawful-intercept instance. */
     li: "matrix-li",
+    /** The LI proxy alone: it binds the LI server's host port, which no `restricted` namespace allows. */
+    liProxy: "matrix-li-proxy",
     /** Object storage (MinIO). */
     storage: "matrix-storage",
     /** LiveKit, coturn and their Redis. */
@@ -69,6 +71,24 @@ export interface DataEndpoints {
         readonly region: string;
         /** Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for Synapse (read-write). */
         readonly credentialsSecret: string;
+        /** In-cluster object store pods (MinIO), for egress policies; absent when the store is outside the cluster (AWS S3). */
+        readonly inCluster?: { readonly namespace: string; readonly podLabels: Readonly<Record<string, string>>; readonly port: number };
+    };
+    /** What the lawful-intercept instance reads, all read-only; its Secrets live in the LI namespace. */
+    readonly li: {
+        /** Service that reaches only replicas of the main cluster, never the primary (CloudNativePG `-ro`). */
+        readonly replicaHost: pulumi.Input<string>;
+        readonly port: number;
+        readonly database: string;
+        /** Role with pg_read_all_data and a connection cap, for pg_dump. */
+        readonly syncUser: string;
+        readonly syncPassword: SecretKeyRef;
+        /** Labels of the main cluster's PostgreSQL pods (namespace NAMESPACES.matrix), for the sync's egress policy. */
+        readonly postgresPodLabels: Readonly<Record<string, string>>;
+        /** Cap on the sync role's sessions (pg_dump uses jobs + 1). */
+        readonly syncConnectionLimit: number;
+        /** Secret with read-only AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for the media bucket (a write through them fails). */
+        readonly mediaCredentialsSecret: string;
     };
 }
 
