@@ -61,6 +61,7 @@ NEW_DB=${db.incoming}
 OLD_DB=${db.previous}
 export PGCONNECT_TIMEOUT=10
 export PGAPPNAME=li-sync
+export PGOPTIONS="-c client_min_messages=warning"
 
 started=$(date +%s)
 deadline=$((started + MAX_SECONDS))
@@ -153,7 +154,7 @@ PGPASSWORD="$(cat "$LI_PASSWORD_FILE")" timeout "$(remaining)" pg_restore -h "$L
   || die "pg_restore into $NEW_DB failed"
 tables_restored=$(li_psql -d "$NEW_DB" -c "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')")
 [ "$tables_restored" = "$tables_dumped" ] || die "restored $tables_restored tables, the dump has $tables_dumped"
-PGPASSWORD="$(cat "$LI_PASSWORD_FILE")" timeout "$(remaining)" vacuumdb -q -h "$LI_HOST" -p "$LI_PORT" -U "$LI_USER" -d "$NEW_DB" --analyze-only --jobs="$JOBS" \\
+PGOPTIONS="-c client_min_messages=error" PGPASSWORD="$(cat "$LI_PASSWORD_FILE")" timeout "$(remaining)" vacuumdb -q -h "$LI_HOST" -p "$LI_PORT" -U "$LI_USER" -d "$NEW_DB" --analyze-only --jobs="$JOBS" \\
   || die "ANALYZE of $NEW_DB failed"
 
 # 5. Switch: close the live copy to new sessions, end synapse-li's sessions,

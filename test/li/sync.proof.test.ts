@@ -11,6 +11,9 @@ import * as path from "path";
 import { Client } from "pg";
 import { LI_SYNC_METRICS } from "../../components/contracts";
 import { INITDB, LI_SYNC_CONNECTION_LIMIT, LI_SYNC_ROLE } from "../../components/data/postgres/manifests";
+import { LI_DB_ROLE, liRoleSql } from "../../components/li/manifests";
+import { liSizing } from "../../components/li/sizing";
+import { computePlan } from "../../sizing";
 import { EXIT_LOCKED, LI_DATABASES, LI_SYNC_LOCK_KEY, syncScript } from "../../components/li/sync-script";
 import { hasBinary } from "../helpers/binaries";
 import { PG_BIN, SUPERUSER_PASSWORD, TempPostgres } from "../helpers/postgres";
@@ -121,11 +124,17 @@ describe("LI database sync in real PostgreSQL 15 (main + streaming replica + LI)
         await replicaCaughtUp();
 
         li = new TempPostgres(ports[2]!, INITDB);
-        s = li.start(FAST);
+        // The LI server runs with the plan's LI tuning (100 CCU tier): real PostgreSQL 15 must accept it.
+        s = li.start({ ...liSizing(computePlan({ ccu: 100, federation: false })).postgres.parameters, ...FAST });
         assert.ok(s.ok, s.log);
-        // The LI server's own role (components/li): owns the LI databases, may create them and end synapse-li's sessions.
-        await q(ports[2]!, `CREATE ROLE synapse LOGIN CREATEDB PASSWORD '${LI_PASSWORD}' IN ROLE pg_signal_backend`);
-        await q(ports[2]!, `CREATE DATABASE ${LI_DATABASES.live} OWNER synapse`);
+        // The LI server's own role and live database, by the very SQL the LI PostgreSQL pod runs at initdb.
+        const init = spawnSync(`${PG_BIN}/psql`, ["-X", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", String(ports[2]), "-U", "postgres", "-d", "postgres", "-v", `pw=${LI_PASSWORD}`], {
+            input: liRoleSql(),
+            env: { ...process.env, PGPASSWORD: SUPERUSER_PASSWORD },
+            encoding: "utf8",
+        });
+        assert.equal(init.status, 0, init.stderr);
+        assert.equal(LI_DB_ROLE, "synapse");
     });
 
     after(() => {
