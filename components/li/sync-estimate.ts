@@ -7,13 +7,14 @@ import { liSizing } from "./sizing";
 /**
  * Dump + restore + ANALYZE + switch throughput of the generated script, in MB
  * of database (pg_database_size) per second of wall time. Provenance:
- * `npm run bench:li-sync` (scale 100,000: MEASURED_DATABASE_MB of Synapse-shaped
- * rows, 3 jobs) on 2026-12-03, loopback on a shared 2-core AMD EPYC build
- * machine with fsync off; a real LI server (4-16 dedicated vCPU, SSD, a network
- * hop to the replica) differs, so re-measure there and replace this number.
+ * `npm run bench:li-sync -- --scale=40000` (685 MB of Synapse-shaped rows, 3
+ * jobs, 70 s) on 2026-12-03, loopback on a shared 2-core AMD EPYC build
+ * machine with fsync off and a load average near 30 from other builds: a
+ * pessimistic figure. A real LI server (4-16 dedicated vCPU, SSD, a network hop
+ * to the replica) differs: re-measure there and replace this number.
  */
-export const MEASURED_SYNC_MBPS = 0;
-export const MEASURED_DATABASE_MB = 0;
+export const MEASURED_SYNC_MBPS = 9.8;
+export const MEASURED_DATABASE_MB = 685;
 
 export interface SyncEstimate {
     /** The main database size assumed: the guide's database disk per instance (the most it can hold). */
