@@ -24,7 +24,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with open(METRICS_FILE, "rb") as f:
                 body = f.read()
         except FileNotFoundError:
-            body = ("# TYPE ${m.intervalSeconds} gauge\\n${m.intervalSeconds} %s\\n" % INTERVAL).encode()
+            body = ("# HELP ${m.intervalSeconds} Configured interval between LI database syncs.\\n"
+                    "# TYPE ${m.intervalSeconds} gauge\\n${m.intervalSeconds} %s\\n" % INTERVAL).encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
