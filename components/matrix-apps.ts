@@ -3,7 +3,6 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config";
-import type { SynapseSectionConfig } from "../config/sections/synapse";
 import type { Plan } from "../sizing/types";
 import { NAMESPACES, type DataEndpoints } from "./contracts";
 import { Edge } from "./edge";
@@ -23,10 +22,8 @@ export interface MatrixApps {
  * HTTP-01 challenge arrives on port 80, which an AWS cluster opens only with
  * matrix:cluster.edgeHttp.
  */
-export function edgeProblems(stackConfig: StackConfig): string[] {
-    const cfg = stackConfig as unknown as SynapseSectionConfig & { cluster: { provider: string; edgeHttp?: boolean } };
-    const tls = cfg.edge.tls ?? { mode: "internalCa" };
-    if (tls.mode === "letsencrypt" && cfg.cluster.provider === "aws" && cfg.cluster.edgeHttp !== true) {
+export function edgeProblems(cfg: StackConfig): string[] {
+    if (cfg.edge.tls.mode === "letsencrypt" && cfg.cluster.provider === "aws" && !cfg.cluster.edgeHttp) {
         return [
             `matrix:edge.tls.mode: "letsencrypt" needs port 80 open for the HTTP-01 challenge, but matrix:cluster.edgeHttp is false; allowed: set matrix:cluster.edgeHttp to true, or use mode "internalCa" or "supplied"`,
         ];
@@ -35,14 +32,11 @@ export function edgeProblems(stackConfig: StackConfig): string[] {
 }
 
 export function matrixApps(
-    stackConfig: StackConfig,
+    cfg: StackConfig,
     plan: Plan,
     data: DataEndpoints,
     opts: { provider: k8s.Provider; dependsOn?: pulumi.Input<pulumi.Resource>[] },
 ): MatrixApps {
-    // StackConfig's inferred type currently widens to an index signature (config/index.ts), so the
-    // validated sections are read through their own precise type.
-    const cfg = stackConfig as unknown as SynapseSectionConfig;
     const matrixHost = cfg.synapse.host ?? cfg.domain;
     const elementHost = cfg.element.host ?? `element.${cfg.domain}`;
     const publicBaseUrl = `https://${matrixHost}/`;
@@ -81,8 +75,7 @@ export function matrixApps(
                 matrixHost,
                 elementHost,
                 adminNetworks: cfg.edge.adminNetworks,
-                // A variants field has no parsed default of its own: absent means the documented default.
-                tls: cfg.edge.tls ?? { mode: "internalCa" },
+                tls: cfg.edge.tls,
                 gatewayClassName: cfg.edge.gatewayClassName,
                 router: { service: router.serviceName, port: router.port },
                 element: { service: element.serviceName, port: element.port },

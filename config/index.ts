@@ -1,17 +1,19 @@
 // Stack config: parse what `pulumi.runtime.allConfig()` returns into one
 // fully-defaulted, typed value, or fail with every problem at once.
 import type { SizingInput, SizingOverrides } from "../sizing/types";
-import { INVALID, parseFields, unknownKey, type Field, type InferFields } from "./schema";
+import { INVALID, parseFields, unknownKey, type Field, type InferFields, type Simplify } from "./schema";
 import { SECTIONS } from "./sections";
 
 export { SecretValue } from "./schema";
 
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
+/** Every section's fields as one object type with exactly the sections' keys. Intersecting with
+ * `Record<string, Field>` here would add an index signature and let any key (and any typo) compile. */
 type AllFields = UnionToIntersection<(typeof SECTIONS)[number]>;
-type RawConfig = InferFields<AllFields & Readonly<Record<string, Field<any>>>>;
+type RawConfig = InferFields<AllFields>;
 
 /** The validated stack config. `sizing` is the whole input of computePlan. */
-export type StackConfig = Omit<RawConfig, "sizing"> & { readonly sizing: SizingInput };
+export type StackConfig = Simplify<Omit<RawConfig, "sizing"> & { readonly sizing: SizingInput }>;
 export type ClusterConfig = StackConfig["cluster"];
 
 /** All top-level fields, merged from the sections. */
@@ -67,6 +69,8 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, project 
         } else {
             values[key] = text;
         }
+        // Pulumi.yaml declares `default: {}` for optional objects (Pulumi has no other way to say "optional"): that means unset.
+        if (field && !field.required && field.defaultValue?.value === undefined && isEmptyObject(values[key])) delete values[key];
     }
     // Each key is parsed on its own so its secretness decides how its values are shown.
     const parsed: Record<string, unknown> = {};
@@ -85,19 +89,23 @@ export function parseStackConfig(raw: Readonly<Record<string, string>>, project 
         else Object.assign(parsed, one);
     }
     if (!ok || problems.length > 0) throw new ConfigError(problems);
-    const { sizing: overrides, ...rest } = parsed as RawConfig & { sizing?: SizingOverrides };
-    const sizing: SizingInput = {
-        ccu: rest.ccu as number,
-        federation: rest.federation as boolean,
-        ...(overrides ? { overrides: compactOverrides(overrides) } : {}),
-    };
-    return { ...(rest as Omit<RawConfig, "sizing">), sizing } as StackConfig;
+    // Every key was parsed by its own field above, so `parsed` holds exactly RawConfig.
+    const { sizing: overrides, ...rest } = parsed as RawConfig;
+    const compact = overrides ? compactOverrides(overrides) : undefined;
+    const sizing: SizingInput = { ccu: rest.ccu, federation: rest.federation, ...(compact ? { overrides: compact } : {}) };
+    return { ...rest, sizing };
 }
 
-function compactOverrides(o: SizingOverrides): SizingOverrides {
-    const workers = Object.fromEntries(Object.entries(o.workers ?? {}).filter(([, n]) => n !== undefined));
-    return {
+function isEmptyObject(v: unknown): boolean {
+    return typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 0;
+}
+
+/** Only what the stack sets; `matrix:sizing: {}` (Pulumi.yaml's declared default) means no overrides. */
+function compactOverrides(o: NonNullable<RawConfig["sizing"]>): SizingOverrides | undefined {
+    const workers = Object.fromEntries(Object.entries(o.workers).filter(([, n]) => n !== undefined));
+    const out: SizingOverrides = {
         ...(Object.keys(workers).length > 0 ? { workers } : {}),
         ...(o.postgresMaxConnections !== undefined ? { postgresMaxConnections: o.postgresMaxConnections } : {}),
     };
+    return Object.keys(out).length > 0 ? out : undefined;
 }

@@ -38,6 +38,9 @@ export interface ParseContext {
 export const INVALID: unique symbol = Symbol("invalid");
 export type Parsed<T> = T | typeof INVALID;
 
+/** A JSON Schema (draft 2020-12) fragment describing how a value is written in a stack file. */
+export type JsonSchema = { readonly [keyword: string]: unknown };
+
 export interface Field<T> {
     readonly kind: string;
     readonly description: string;
@@ -52,6 +55,10 @@ export interface Field<T> {
     parse(value: unknown, ctx: ParseContext): Parsed<T>;
     /** For objects: named children, used for docs and "did you mean". */
     readonly children?: Readonly<Record<string, Field<unknown>>>;
+    /** For lists: the field of each item. */
+    readonly item?: Field<unknown>;
+    /** What a stack file may hold here (generated docs/stack-config.schema.json); looser than parse where text is checked by code. */
+    readonly jsonSchema: JsonSchema;
 }
 
 export type Infer<F> = F extends Field<infer T> ? T : never;
@@ -79,7 +86,7 @@ export function report(ctx: ParseContext, value: unknown, what: string, allowed:
     return INVALID;
 }
 
-function base<T>(kind: string, allowed: string, opts: Common<T>, parse: (v: unknown, ctx: ParseContext) => Parsed<T>): Field<T> {
+function base<T>(kind: string, allowed: string, opts: Common<T>, jsonSchema: JsonSchema, parse: (v: unknown, ctx: ParseContext) => Parsed<T>): Field<T> {
     const hasDefault = Object.prototype.hasOwnProperty.call(opts, "default") && opts.default !== undefined;
     return {
         kind,
@@ -89,9 +96,16 @@ function base<T>(kind: string, allowed: string, opts: Common<T>, parse: (v: unkn
         required: !hasDefault,
         secret: false,
         structured: false,
+        jsonSchema,
         parse,
     };
 }
+
+// `pulumi config set` writes top-level scalars as strings ("100", "true"), so
+// the stack file may hold either form; the parser accepts both.
+const INTEGER_TEXT = "^\\s*-?\\d+\\s*$";
+const NUMBER_TEXT = "^\\s*-?\\d+(\\.\\d+)?([eE][-+]?\\d+)?\\s*$";
+const bounds = (min?: number, max?: number): JsonSchema => ({ ...(min !== undefined ? { minimum: min } : {}), ...(max !== undefined ? { maximum: max } : {}) });
 
 export function integer(opts: Common<number> & { min?: number; max?: number; rangeNote?: string }): Field<number> {
     const { min, max } = opts;
@@ -101,7 +115,7 @@ export function integer(opts: Common<number> & { min?: number; max?: number; ran
         : max !== undefined ? `an integer <= ${max}`
         : "an integer";
     const allowed = opts.rangeNote ? `${range} (${opts.rangeNote})` : range;
-    return base("integer", allowed, opts, (v, ctx) => {
+    return base("integer", allowed, opts, { type: ["integer", "string"], ...bounds(min, max), pattern: INTEGER_TEXT }, (v, ctx) => {
         // Top-level keys and `pulumi config set --path` values arrive as strings.
         const n = typeof v === "string" && /^-?\d+$/.test(v.trim()) ? Number(v.trim()) : v;
         if (typeof n !== "number" || !Number.isInteger(n)) return report(ctx, v, "not an integer", allowed);
@@ -113,7 +127,7 @@ export function integer(opts: Common<number> & { min?: number; max?: number; ran
 export function number(opts: Common<number> & { min?: number; max?: number }): Field<number> {
     const { min, max } = opts;
     const allowed = `a number${min !== undefined ? ` >= ${min}` : ""}${min !== undefined && max !== undefined ? " and" : ""}${max !== undefined ? ` <= ${max}` : ""}`;
-    return base("number", allowed, opts, (v, ctx) => {
+    return base("number", allowed, opts, { type: ["number", "string"], ...bounds(min, max), pattern: NUMBER_TEXT }, (v, ctx) => {
         const n = typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v)) ? Number(v) : v;
         if (typeof n !== "number" || !Number.isFinite(n)) return report(ctx, v, "not a number", allowed);
         if ((min !== undefined && n < min) || (max !== undefined && n > max)) return report(ctx, v, "out of range", allowed);
@@ -123,7 +137,7 @@ export function number(opts: Common<number> & { min?: number; max?: number }): F
 
 export function boolean(opts: Common<boolean>): Field<boolean> {
     const allowed = "true or false";
-    return base("boolean", allowed, opts, (v, ctx) => {
+    return base("boolean", allowed, opts, { enum: [true, false, "true", "false"] }, (v, ctx) => {
         if (v === true || v === "true") return true;
         if (v === false || v === "false") return false;
         return report(ctx, v, "not a boolean", allowed);
@@ -132,7 +146,7 @@ export function boolean(opts: Common<boolean>): Field<boolean> {
 
 export function string(opts: Common<string> & { pattern?: RegExp; patternText?: string }): Field<string> {
     const allowed = opts.patternText ?? "a non-empty string";
-    return base("string", allowed, opts, (v, ctx) => {
+    return base("string", allowed, opts, { type: "string", minLength: 1, ...(opts.pattern ? { pattern: opts.pattern.source } : {}) }, (v, ctx) => {
         if (typeof v !== "string" || v === "") return report(ctx, v, "not a non-empty string", allowed);
         if (opts.pattern && !opts.pattern.test(v)) return report(ctx, v, "does not match", allowed);
         return v;
@@ -142,7 +156,7 @@ export function string(opts: Common<string> & { pattern?: RegExp; patternText?: 
 export function enumOf<const V extends string>(values: readonly V[], opts: Common<V>): Field<V> {
     const allowed = `one of ${values.map((x) => JSON.stringify(x)).join(", ")}`;
     return {
-        ...base("enum", allowed, opts, (v, ctx) => {
+        ...base("enum", allowed, opts, { enum: [...values] }, (v, ctx) => {
             if (typeof v === "string" && (values as readonly string[]).includes(v)) return v as V;
             const hint = typeof v === "string" ? closest(v, values) : undefined;
             return report(ctx, v, hint ? `not a known value; did you mean ${JSON.stringify(hint)}?` : "not a known value", allowed);
@@ -154,7 +168,8 @@ const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export function dnsName(opts: Common<string>): Field<string> {
     const allowed = "a lowercase DNS name with at least two labels, e.g. example.org (labels of a-z, 0-9 and inner hyphens, at most 63 characters each, 253 in all)";
-    return base("dnsName", allowed, opts, (v, ctx) => {
+    const label = "[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?";
+    return base("dnsName", allowed, opts, { type: "string", maxLength: 253, pattern: `^${label}(\\.${label})+$` }, (v, ctx) => {
         if (typeof v !== "string") return report(ctx, v, "not a DNS name", allowed);
         const labels = v.split(".");
         if (v.length > 253 || labels.length < 2 || !labels.every((l) => DNS_LABEL.test(l))) {
@@ -170,7 +185,8 @@ function ipv4ToInt(ip: string): number {
 
 export function cidr(opts: Common<string>): Field<string> {
     const allowed = "a CIDR block such as 203.0.113.0/24 or 2001:db8::/32, with no host bits set";
-    return base("cidr", allowed, opts, (v, ctx) => {
+    // The shape only; host bits and address validity are checked by the parser.
+    return base("cidr", allowed, opts, { type: "string", pattern: "^[0-9A-Fa-f:.]+/\\d{1,3}$" }, (v, ctx) => {
         if (typeof v !== "string") return report(ctx, v, "not a CIDR block", allowed);
         const m = /^([^/]+)\/(\d{1,3})$/.exec(v);
         const family = m ? isIP(m[1]) : 0;
@@ -191,6 +207,14 @@ export function cidr(opts: Common<string>): Field<string> {
     });
 }
 
+/** How Pulumi writes an encrypted value into a stack file. */
+export const SECURE_VALUE: JsonSchema = {
+    type: "object",
+    properties: { secure: { type: "string", minLength: 1 } },
+    required: ["secure"],
+    additionalProperties: false,
+};
+
 /** A string the user must set with `pulumi config set --secret`. Always optional. */
 export function secretString(opts: { description: string; setHint: string }): Field<SecretValue | undefined> {
     const allowed = `a non-empty string set as a secret (${opts.setHint})`;
@@ -202,6 +226,8 @@ export function secretString(opts: { description: string; setHint: string }): Fi
         required: false,
         secret: true,
         structured: false,
+        // Pulumi stores a secret as `{secure: <ciphertext>}`; a plain string here is the mistake the parser reports.
+        jsonSchema: SECURE_VALUE,
         parse(v, ctx) {
             const c = { ...ctx, secret: true };
             if (typeof v !== "string" || v === "") return report(c, v, "not a non-empty string", allowed);
@@ -217,13 +243,13 @@ export function secretString(opts: { description: string; setHint: string }): Fi
 
 /** Makes a field optional with no default (its value is then `undefined`). */
 export function optional<T>(field: Field<T>): Field<T | undefined> {
-    return { ...field, required: false, defaultValue: { value: undefined } } as Field<T | undefined>;
+    return { ...field, required: false, defaultValue: { value: undefined } };
 }
 
 export function list<T>(item: Field<T>, opts: Common<T[]> & { minItems?: number }): Field<T[]> {
     const allowed = `a list of ${item.allowed}${opts.minItems ? ` (at least ${opts.minItems})` : ""}`;
     return {
-        ...base("list", allowed, opts, (v, ctx) => {
+        ...base("list", allowed, opts, { type: "array", items: item.jsonSchema, ...(opts.minItems ? { minItems: opts.minItems } : {}) }, (v, ctx) => {
             if (!Array.isArray(v)) return report(ctx, v, "not a list", allowed);
             if (opts.minItems !== undefined && v.length < opts.minItems) return report(ctx, v, `fewer than ${opts.minItems} items`, allowed);
             let ok = true;
@@ -234,15 +260,31 @@ export function list<T>(item: Field<T>, opts: Common<T[]> & { minItems?: number 
             });
             return ok ? (out as T[]) : INVALID;
         }),
+        item,
         structured: true,
     };
 }
 
-type Fields = Readonly<Record<string, Field<any>>>;
-type OptionalKeys<F extends Fields> = { [K in keyof F]: undefined extends Infer<F[K]> ? K : never }[keyof F];
-export type InferFields<F extends Fields> = { readonly [K in Exclude<keyof F, OptionalKeys<F>>]: Infer<F[K]> } & {
-    readonly [K in OptionalKeys<F>]?: Infer<F[K]>;
-};
+/** The fields of an object: exact keys (an object literal), never an index signature. */
+export type Fields = Readonly<Record<string, Field<any>>>;
+/** Flattens an intersection into one object type, so editors and type tests see plain keys. */
+export type Simplify<T> = { [K in keyof T]: T[K] } & {};
+type OptionalKeys<F> = { [K in keyof F]: undefined extends Infer<F[K]> ? K : never }[keyof F];
+/** The parsed value of an object's fields: keys with a default or required are always there, optional ones may be absent. */
+export type InferFields<F> = Simplify<
+    { readonly [K in Exclude<keyof F, OptionalKeys<F>>]: Infer<F[K]> } & { readonly [K in OptionalKeys<F>]?: Infer<F[K]> }
+>;
+
+function objectSchema(fields: Fields, extra: Record<string, JsonSchema> = {}, required: readonly string[] = []): JsonSchema {
+    const properties: Record<string, JsonSchema> = { ...extra };
+    for (const [k, f] of Object.entries(fields)) {
+        const d = f.defaultValue?.value;
+        const showDefault = d !== undefined && (typeof d !== "object" || Array.isArray(d));
+        properties[k] = { ...f.jsonSchema, description: f.description, ...(showDefault ? { default: d } : {}) };
+    }
+    const req = [...required, ...Object.entries(fields).filter(([, f]) => f.required).map(([k]) => k)];
+    return { type: "object", properties, ...(req.length > 0 ? { required: req } : {}), additionalProperties: false };
+}
 
 /** Parses the known fields of `obj`, reporting unknown keys with a suggestion. */
 export function parseFields<F extends Fields>(fields: F, obj: Record<string, unknown>, ctx: ParseContext, sep = "."): Parsed<InferFields<F>> {
@@ -281,7 +323,9 @@ export function unknownKey(ctx: ParseContext, key: string, value: unknown, known
     );
 }
 
-export function object<F extends Fields>(fields: F, opts: { description: string; optional?: boolean }): Field<InferFields<F>> {
+export function object<F extends Fields>(fields: F, opts: { description: string; optional: true }): Field<InferFields<F> | undefined>;
+export function object<F extends Fields>(fields: F, opts: { description: string; optional?: false }): Field<InferFields<F>>;
+export function object<F extends Fields>(fields: F, opts: { description: string; optional?: boolean }): Field<InferFields<F> | undefined> {
     const allowed = `an object with keys ${Object.keys(fields).join(", ")}`;
     const allChildrenOptional = Object.values(fields).every((f) => !f.required);
     // An object whose children all have defaults defaults to "all defaults", so users only write what they change.
@@ -293,12 +337,13 @@ export function object<F extends Fields>(fields: F, opts: { description: string;
         secret: false,
         structured: true,
         children: fields,
+        jsonSchema: objectSchema(fields),
         parse(v, ctx) {
             if (typeof v !== "object" || v === null || Array.isArray(v)) return report(ctx, v, "not an object", allowed);
             return parseFields(fields, v as Record<string, unknown>, ctx);
         },
     };
-    if (opts.optional) return { ...field, defaultValue: { value: undefined as never } };
+    if (opts.optional) return { ...field, defaultValue: { value: undefined } };
     if (allChildrenOptional) {
         return { ...field, defaultValue: { value: field.parse({}, { path: "", problems: [], secret: false }) as InferFields<F> } };
     }
@@ -314,7 +359,8 @@ export function variants<K extends string, V extends Readonly<Record<string, Fie
     key: K,
     options: V,
     opts: { description: string; default?: keyof V & string },
-): Field<{ [P in keyof V]: { readonly [Q in K]: P } & InferFields<V[P]> }[keyof V]> {
+): Field<{ [P in keyof V & string]: Simplify<{ readonly [Q in K]: P } & InferFields<V[P]>> }[keyof V & string]> {
+    type Value = { [P in keyof V & string]: Simplify<{ readonly [Q in K]: P } & InferFields<V[P]>> }[keyof V & string];
     const names = Object.keys(options);
     const allowed = `an object with ${key}: ${names.map((n) => JSON.stringify(n)).join(" or ")} and that ${key}'s keys`;
     const children: Record<string, Field<unknown>> = {};
@@ -322,7 +368,13 @@ export function variants<K extends string, V extends Readonly<Record<string, Fie
         for (const [k, f] of Object.entries(fields)) children[k] = { ...f, description: `(${key} ${name}) ${f.description}` };
     }
     const selector = enumOf(names, { description: `Which kind of ${key}.`, ...(opts.default ? { default: opts.default } : {}) });
-    return {
+    // In a stack file each variant is an object whose selector names it; the default variant may omit the selector.
+    const jsonSchema: JsonSchema = {
+        anyOf: names.map((n) =>
+            objectSchema(options[n], { [key]: { const: n, description: `Which kind of ${key}.` } }, n === opts.default ? [] : [key]),
+        ),
+    };
+    const field: Field<Value> = {
         kind: "variants",
         description: opts.description,
         allowed,
@@ -330,6 +382,7 @@ export function variants<K extends string, V extends Readonly<Record<string, Fie
         secret: false,
         structured: true,
         children: { [key]: selector, ...children },
+        jsonSchema,
         parse(v, ctx) {
             if (typeof v !== "object" || v === null || Array.isArray(v)) return report(ctx, v, "not an object", allowed);
             const obj = v as Record<string, unknown>;
@@ -357,9 +410,15 @@ export function variants<K extends string, V extends Readonly<Record<string, Fie
             }
             const r = parseFields(fields, rest, ctx);
             if (r === INVALID || !ok) return INVALID;
-            return { [key]: sel, ...r } as never;
+            return { [key]: sel, ...r } as Value;
         },
     };
+    if (opts.default === undefined) return field;
+    // Absent means the default variant with its own defaults, so readers never see undefined.
+    const problems: string[] = [];
+    const dflt = field.parse({}, { path: "", problems, secret: false });
+    if (dflt === INVALID) throw new Error(`variants ${key}: default ${opts.default} needs keys (${problems.join("; ")}); a default variant must need none`);
+    return { ...field, defaultValue: { value: dflt } };
 }
 
 /**

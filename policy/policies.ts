@@ -16,16 +16,38 @@ import { LI_ADMIN_HOST_PORT, NAMESPACES } from "../components/contracts";
 export type ResourceArgs = Pick<ResourceValidationArgs, "type" | "props" | "name" | "urn">;
 export type StackArgs = Pick<StackValidationArgs, "resources">;
 
-/** Ports that may be open to the whole internet: the HTTPS edge and the call servers (TURN, LiveKit). */
-export const PUBLIC_PORTS: readonly { from: number; to: number; protocol: "tcp" | "udp" | "any"; why: string }[] = [
-    { from: 80, to: 80, protocol: "tcp", why: "HTTP, only to redirect to HTTPS and answer ACME HTTP-01" },
-    { from: 443, to: 443, protocol: "tcp", why: "HTTPS edge" },
-    { from: 3478, to: 3478, protocol: "any", why: "TURN/STUN" },
-    { from: 5349, to: 5349, protocol: "any", why: "TURN over TLS" },
-    { from: 7881, to: 7881, protocol: "tcp", why: "LiveKit WebRTC over TCP" },
-    { from: 7882, to: 7882, protocol: "udp", why: "LiveKit WebRTC over one UDP port" },
-    { from: 49152, to: 65535, protocol: "udp", why: "TURN relay and LiveKit media port ranges" },
+/**
+ * What may be open to the whole internet, by security group: the HTTPS edge's
+ * load balancer (TCP 443; TCP 80 only when the stack sets
+ * matrix:cluster.edgeHttp, passed to this policy as its `edgeHttp` config) and
+ * the call servers (TURN on 3478 and 5349, LiveKit ICE, the UDP media and relay
+ * ranges). Nothing else, and nothing on any other group. Independent of the
+ * program's own list (components/cluster/aws/security.ts publicPorts).
+ */
+export const PUBLIC_PORTS: readonly { group: "edgeLb" | "calls"; from: number; to: number; protocol: "tcp" | "udp"; onlyWithEdgeHttp?: true; why: string }[] = [
+    { group: "edgeLb", from: 443, to: 443, protocol: "tcp", why: "HTTPS edge" },
+    { group: "edgeLb", from: 80, to: 80, protocol: "tcp", onlyWithEdgeHttp: true, why: "HTTP, only to redirect to HTTPS and answer ACME HTTP-01" },
+    { group: "calls", from: 3478, to: 3478, protocol: "udp", why: "TURN/STUN over UDP" },
+    { group: "calls", from: 3478, to: 3478, protocol: "tcp", why: "TURN over TCP" },
+    { group: "calls", from: 5349, to: 5349, protocol: "tcp", why: "TURN over TLS" },
+    { group: "calls", from: 7881, to: 7881, protocol: "tcp", why: "LiveKit WebRTC over TCP" },
+    { group: "calls", from: 7882, to: 7882, protocol: "udp", why: "LiveKit WebRTC over one UDP port" },
+    { group: "calls", from: 49152, to: 65535, protocol: "udp", why: "TURN relay and LiveKit media port ranges (IANA dynamic range)" },
 ];
+
+/**
+ * The security group a resource belongs to, from the names the cluster gives
+ * them (components/cluster/aws/network.ts): groups are `<name>-sg-<group>`
+ * (tag Name `<cluster>-sg-<group>`), ingress rules `<name>-sg-<group>-<proto>-...`.
+ * Their ids are unknown during a preview; their names are not.
+ */
+export function securityGroupOf(args: Pick<ResourceArgs, "type" | "name" | "props">): string | undefined {
+    if (args.type === "aws:ec2/securityGroup:SecurityGroup") {
+        const tagName = String(args.props.tags?.Name ?? "");
+        return /-sg-([A-Za-z]+)$/.exec(tagName)?.[1] ?? /-sg-([A-Za-z]+)$/.exec(args.name)?.[1];
+    }
+    return /-sg-([A-Za-z]+)-(tcp|udp|icmp|-1|all)-/.exec(args.name)?.[1];
+}
 
 const WORLD = new Set(["0.0.0.0/0", "::/0"]);
 
@@ -91,9 +113,11 @@ const noSecretsInConfigMaps: ResourceValidationPolicy = {
     },
 };
 
-function portAllowed(from: number, to: number, protocol: string): boolean {
-    const proto = protocol === "-1" || protocol === "all" ? "any" : protocol.toLowerCase();
-    return PUBLIC_PORTS.some((p) => from >= p.from && to <= p.to && (p.protocol === "any" || proto === p.protocol));
+function portAllowed(group: string | undefined, from: number, to: number, protocol: string, edgeHttp: boolean): boolean {
+    const proto = protocol.toLowerCase();
+    return PUBLIC_PORTS.some(
+        (p) => p.group === group && from >= p.from && to <= p.to && proto === p.protocol && (!p.onlyWithEdgeHttp || edgeHttp),
+    );
 }
 
 interface IngressRule {
@@ -131,12 +155,19 @@ function ingressRules(args: ResourceArgs): IngressRule[] {
 
 const noWorldOpenIngress: ResourceValidationPolicy = {
     name: "no-world-open-ingress",
-    description: "Nothing is reachable from 0.0.0.0/0 or ::/0 except the HTTPS edge and the call servers' TURN/LiveKit ports.",
+    description: "Nothing is reachable from 0.0.0.0/0 or ::/0 except HTTPS (and HTTP with edgeHttp) on the edge load balancer and TURN/LiveKit ports on the call servers.",
     enforcementLevel: "mandatory",
-    validateResource: (args: ResourceArgs, report: ReportViolation) => {
+    configSchema: { properties: { edgeHttp: { type: "boolean", default: false } } },
+    validateResource: (args: ResourceArgs & { getConfig?: <T extends object>() => T }, report: ReportViolation) => {
+        const edgeHttp = args.getConfig?.<{ edgeHttp?: boolean }>().edgeHttp === true;
+        const group = securityGroupOf(args);
         for (const r of ingressRules(args)) {
-            if (r.cidrs.some((c) => WORLD.has(c)) && !portAllowed(r.from, r.to, r.protocol)) {
-                report(`${args.name}: ${r.protocol} ${r.from}-${r.to} is open to the internet; allowed publicly: ${PUBLIC_PORTS.map((p) => `${p.protocol} ${p.from === p.to ? p.from : `${p.from}-${p.to}`}`).join(", ")}`);
+            if (r.cidrs.some((c) => WORLD.has(c)) && !portAllowed(group, r.from, r.to, r.protocol, edgeHttp)) {
+                const allowed = PUBLIC_PORTS.filter((p) => p.group === group && (!p.onlyWithEdgeHttp || edgeHttp)).map((p) => `${p.protocol} ${p.from === p.to ? p.from : `${p.from}-${p.to}`}`);
+                report(
+                    `${args.name}: ${r.protocol} ${r.from}-${r.to} is open to the internet on security group ${group ?? "(unknown)"}; allowed publicly there: ${allowed.join(", ") || "nothing"}` +
+                        (r.from <= 80 && r.to >= 80 && group === "edgeLb" ? " (TCP 80 needs matrix:cluster.edgeHttp and the policy config edgeHttp: true)" : ""),
+                );
             }
         }
     },
@@ -222,6 +253,24 @@ const hostPortsLiProxyOnly: ResourceValidationPolicy = {
     },
 };
 
+/** Helm releases and charts, whose `version` must name one chart release. */
+const HELM_TYPES = new Set(["kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v3:Chart", "kubernetes:helm.sh/v4:Chart"]);
+/** A version range or a moving target instead of one release. */
+const UNPINNED_VERSION = /^\s*$|[*xX^~<>=|]|\blatest\b/;
+
+const pinnedCharts: ResourceValidationPolicy = {
+    name: "pinned-helm-charts",
+    description: "Every Helm release names an exact chart version: without one Helm installs whatever is newest when the preview runs.",
+    enforcementLevel: "mandatory",
+    validateResource: (args: ResourceArgs, report: ReportViolation) => {
+        if (!HELM_TYPES.has(args.type)) return;
+        const version = args.props.version;
+        if (typeof version !== "string" || UNPINNED_VERSION.test(version)) {
+            report(`${args.name}: chart ${args.props.chart ?? "?"} has version ${JSON.stringify(version ?? null)}; allowed: one exact chart version such as 1.18.4`);
+        }
+    },
+};
+
 /** Streams that take exactly one writer (Synapse refuses to start with two). */
 export const SINGLE_WRITER_STREAMS = ["typing", "to_device", "account_data", "presence", "push_rules"] as const;
 const REMOVED_KEYS = ["worker_replication_host", "worker_replication_http_port", "worker_replication_port"];
@@ -303,6 +352,7 @@ export const RESOURCE_POLICIES: readonly ResourceValidationPolicy[] = [
     noWorldOpenIngress,
     internalPortsNotExposed,
     pinnedMaintainedImages,
+    pinnedCharts,
     synapseConfigSane,
     hostPortsLiProxyOnly,
 ];

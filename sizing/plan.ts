@@ -1,4 +1,5 @@
 // computePlan: stack sizing input -> the immutable plan every component reads.
+import { allocatable } from "./reserve";
 import {
     autoscaleMaxima,
     poolOf,
@@ -53,17 +54,14 @@ const MEDIA_PEAK_FACTOR = 5;
 
 /**
  * A pod that has a server to itself (PostgreSQL on a database server) cannot
- * request the whole server: the kubelet, the OS and the daemon sets (CNI, log
- * and metrics agents) keep part of it, and a pod that asks for all of it never
- * schedules. It requests 85% of the server's vCPU and memory, rounded down to
- * half a vCPU and a whole GiB.
+ * request the whole server: the kubelet, the OS and the daemon sets keep part
+ * of it (sizing/reserve.ts), and a pod that asks for more than is allocatable
+ * never schedules. It requests what is allocatable, rounded down to half a
+ * vCPU and a whole GiB.
  */
-export const DEDICATED_POD_SHARE = 0.85;
 export function dedicatedPod(server: { readonly vcpu: number; readonly memoryGiB: number }): { cpu: number; memoryGiB: number } {
-    return {
-        cpu: Math.floor(server.vcpu * DEDICATED_POD_SHARE * 2) / 2,
-        memoryGiB: Math.floor(server.memoryGiB * DEDICATED_POD_SHARE),
-    };
+    const a = allocatable(server);
+    return { cpu: Math.floor(a.cpu * 2) / 2, memoryGiB: Math.floor(a.memoryGiB) };
 }
 
 function checkOverrides(input: SizingInput, planned: Record<WorkerType, number>): string[] {

@@ -42,7 +42,7 @@ describe("stack config", () => {
             synapse: { image: "ghcr.io/element-hq/synapse:v1.157.1" },
             router: { image: "haproxy:2.6.22", replicas: 2, trustedProxies: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] },
             element: { image: "vectorim/element-web:v1.12.32", replicas: 2 },
-            edge: { adminNetworks: [], gatewayClassName: "envoy-gateway", installControllers: true, envoyGatewayVersion: "v1.10.0", certManagerVersion: "v1.17.2" },
+            edge: { tls: { mode: "internalCa" }, adminNetworks: [], gatewayClassName: "envoy-gateway", installControllers: true, envoyGatewayVersion: "v1.10.0", certManagerVersion: "v1.17.2" },
         });
     });
 

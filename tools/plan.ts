@@ -1,12 +1,16 @@
-// npm run plan -- --ccu <N> [--federation] [--json]
+// npm run plan -- --ccu <N> [--federation] [--json] [--diagram FILE.svg]
 // Prints the sizing plan with no cloud account and no Pulumi CLI.
 import { CcuRangeError, computePlan, MAX_CCU, MIN_CCU, Plan, SizingError } from "../sizing";
+import * as fs from "fs";
+import { planDiagram } from "./diagram";
 import { renderPlan } from "./plan-report";
 
 export interface PlanArgs {
     ccu: number;
     federation: boolean;
     json: boolean;
+    /** Write a picture of the plan (SVG) to this file. */
+    diagram?: string;
 }
 
 /** Parses the command line; returns every problem at once. */
@@ -15,10 +19,16 @@ export function parsePlanArgs(argv: readonly string[]): PlanArgs | { problems: s
     let ccu: number | undefined;
     let federation = false;
     let json = false;
+    let diagram: string | undefined;
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
         if (arg === "--federation") federation = true;
         else if (arg === "--json") json = true;
+        else if (arg === "--diagram" || arg.startsWith("--diagram=")) {
+            const file = arg === "--diagram" ? argv[++i] : arg.slice("--diagram=".length);
+            if (!file || !file.endsWith(".svg")) problems.push(`--diagram: got ${file === undefined ? "nothing" : JSON.stringify(file)}; allowed: a file name ending in .svg`);
+            else diagram = file;
+        }
         else if (arg === "--ccu" || arg.startsWith("--ccu=")) {
             const raw = arg === "--ccu" ? argv[++i] : arg.slice("--ccu=".length);
             if (raw === undefined || !/^-?\d+$/.test(raw)) {
@@ -28,12 +38,12 @@ export function parsePlanArgs(argv: readonly string[]): PlanArgs | { problems: s
             } else {
                 ccu = Number(raw);
             }
-        } else problems.push(`${arg}: unknown argument; allowed: --ccu <N>, --federation, --json`);
+        } else problems.push(`${arg}: unknown argument; allowed: --ccu <N>, --federation, --json, --diagram <file.svg>`);
     }
     if (ccu === undefined && !problems.some((p) => p.startsWith("--ccu"))) {
         problems.push("--ccu: missing; allowed: a whole number from 1 to 20,000");
     }
-    return problems.length > 0 || ccu === undefined ? { problems } : { ccu, federation, json };
+    return problems.length > 0 || ccu === undefined ? { problems } : { ccu, federation, json, ...(diagram ? { diagram } : {}) };
 }
 
 export function runPlan(argv: readonly string[]): { code: number; stdout: string; stderr: string } {
@@ -49,6 +59,7 @@ export function runPlan(argv: readonly string[]): { code: number; stdout: string
         if (e instanceof SizingError) return { code: 2, stdout: "", stderr: e.problems.join("\n") + "\n" };
         throw e;
     }
+    if (args.diagram) fs.writeFileSync(args.diagram, planDiagram(plan));
     return { code: 0, stdout: args.json ? JSON.stringify(plan, null, 2) + "\n" : renderPlan(plan), stderr: "" };
 }
 

@@ -7,6 +7,10 @@ import { NODE_ROLES } from "../../sizing/types";
 import { TAINTED_ROLES } from "../../components/contracts";
 import { options, planFor, TIERS } from "./aws-fixtures";
 
+/** The refusal smallestFitting documents when a family is too small, naming the request. */
+const NO_FIT = (family: string, vcpu: number, mem: number) =>
+    new RegExp(`^instance family "${family}" has no size with ${vcpu} vCPU and ${mem} GiB \\(largest: ${family}\\.\\S+, \\d+ vCPU / \\d+ GiB\\)$`);
+
 describe("aws node pools: inventory", () => {
     for (const ccu of TIERS) {
         describe(`${ccu} CCU`, () => {
@@ -86,13 +90,32 @@ describe("aws node pools: inventory", () => {
         assert.throws(() => buildInventory(inconsistent, options()), /storage servers have 1000 GB of disk but 2 MinIO drives of 400 GB each/);
     });
 
-    it("makes a server's zone a function of role and index only", () => {
+    it("places server i of a role in zone (role's position + i) mod zones, as docs/cluster.md states", () => {
+        // Written out: roles in the order controlPlane, app, database, storage, calls, li, monitoring start at
+        // zones a, b, c, a, b, c, a and go round-robin from there.
+        const THREE_ZONES: Readonly<Record<string, string>> = {
+            controlPlane: "abcabc",
+            app: "bcabcabca",
+            database: "cabcab",
+            storage: "abcabc",
+            calls: "bcabca",
+            li: "cab",
+            monitoring: "abc",
+        };
+        const TWO_ZONES: Readonly<Record<string, string>> = { controlPlane: "abab", app: "baba", database: "abab", storage: "baba", calls: "abab", li: "baba", monitoring: "abab" };
         for (const role of NODE_ROLES) {
-            for (let i = 0; i < 30; i++) assert.equal(zoneIndex(role, i, 3), zoneIndex(role, i, 3));
+            for (const [zones, table] of [[3, THREE_ZONES], [2, TWO_ZONES]] as const) {
+                const got = Array.from(table[role]!, (_, i) => "abcdef"[zoneIndex(role, i, zones)]).join("");
+                assert.equal(got, table[role], `${role} over ${zones} zones`);
+            }
         }
+        // The inventory names each server's zone accordingly, at every tier (the fixture's zones are <region>a, b, c).
         for (const ccu of TIERS) {
             const inv = buildInventory(planFor(ccu), options());
-            for (const s of inv.servers) assert.equal(s.zoneIndex, zoneIndex(s.role, s.index, 3));
+            for (const s of inv.servers) {
+                const letter = THREE_ZONES[s.role]![s.index % 3];
+                assert.equal(s.zone.slice(-1), letter, `${s.name} at ${ccu} CCU`);
+            }
         }
         assert.deepEqual(zoneSpread("app", 21, 3), [7, 7, 7]);
         assert.deepEqual(zoneSpread("database", 5, 2), [3, 2]);
@@ -154,12 +177,9 @@ describe("aws node pools: zone and size properties", () => {
                 const sizes = INSTANCE_FAMILIES[family].sizes;
                 const fits = sizes.some((s) => s.vcpu >= vcpu && s.memoryGiB >= mem);
                 if (!fits) {
-                    try {
-                        smallestFitting(family, vcpu, mem);
-                        return false;
-                    } catch {
-                        return true;
-                    }
+                    // Only the documented refusal counts: a TypeError or any other exception is a failure.
+                    assert.throws(() => smallestFitting(family, vcpu, mem), { name: "Error", message: NO_FIT(family, vcpu, mem) });
+                    return true;
                 }
                 const c = smallestFitting(family, vcpu, mem);
                 const idx = sizes.findIndex((s) => `${family}.${s.name}` === c.instanceType);

@@ -8,8 +8,6 @@ import { USER_DATA_LIMIT_BYTES } from "../../components/cluster/aws/bootstrap";
 import { NO_PROVISIONER } from "../../components/cluster/aws/addons";
 import { dataDeviceName, STATEFUL_ROLES } from "../../components/cluster/aws/component";
 import { gbToGiB } from "../../components/cluster/aws/inventory";
-import { INTERNET_V4, INTERNET_V6, publicPorts } from "../../components/cluster/aws/security";
-import { CHARTS } from "../../components/cluster/aws/versions";
 import { DEFAULT_STORAGE_CLASSES, ROLE_LABEL, ROLE_VALUES, SERVER_LABEL } from "../../components/contracts";
 import { policyViolations } from "../helpers/policy";
 import { NODE_ROLES, type NodeRole, type Plan } from "../../sizing/types";
@@ -120,19 +118,28 @@ describe("aws node pools: AwsCluster under mocks", function () {
                 }
             });
 
-            it("opens no security-group rule to 0.0.0.0/0 or ::/0 except the enumerated public ports, and passes the policy pack", async () => {
+            it("opens exactly the public ports written here to 0.0.0.0/0 and ::/0, and passes the policy pack", async () => {
                 const { run } = get();
-                const allowed = publicPorts(options());
                 const rules = run.resources.filter((r) => r.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule");
                 assert.ok(rules.length > 0);
-                for (const r of rules) {
-                    const cidr = r.inputs.cidrIpv4 ?? r.inputs.cidrIpv6;
-                    if (cidr !== INTERNET_V4 && cidr !== INTERNET_V6) continue;
-                    assert.ok(
-                        allowed.some((p) => r.inputs.securityGroupId === `cluster-sg-${p.group}-id` && p.protocol === r.inputs.ipProtocol && p.fromPort === r.inputs.fromPort && p.toPort === r.inputs.toPort),
-                        `${r.name} opens ${r.inputs.ipProtocol} ${r.inputs.fromPort}-${r.inputs.toPort} to the internet`,
-                    );
-                }
+                const open = (family: "cidrIpv4" | "cidrIpv6", world: string) =>
+                    rules
+                        .filter((r) => r.inputs[family] === world)
+                        .map((r) => `${r.inputs.securityGroupId} ${r.inputs.ipProtocol} ${r.inputs.fromPort}-${r.inputs.toPort}`)
+                        .sort();
+                // The oracle: HTTPS on the edge load balancer; TURN (3478 UDP/TCP, 5349 TLS), LiveKit ICE/TCP 7881 and the
+                // two UDP ranges (LiveKit 50000-59999, TURN relay 60000-65535) on the call servers. edgeHttp is off here.
+                const expected = [
+                    "cluster-sg-edgeLb-id tcp 443-443",
+                    "cluster-sg-calls-id udp 3478-3478",
+                    "cluster-sg-calls-id tcp 3478-3478",
+                    "cluster-sg-calls-id tcp 5349-5349",
+                    "cluster-sg-calls-id tcp 7881-7881",
+                    "cluster-sg-calls-id udp 50000-59999",
+                    "cluster-sg-calls-id udp 60000-65535",
+                ].sort();
+                assert.deepEqual(open("cidrIpv4", "0.0.0.0/0"), expected);
+                assert.deepEqual(open("cidrIpv6", "::/0"), expected);
                 assert.deepEqual(await policyViolations(run.resources), []);
             });
 
@@ -169,10 +176,14 @@ describe("aws node pools: AwsCluster under mocks", function () {
             it("installs the pinned add-ons and one StorageClass per disk type", () => {
                 const { run } = get();
                 const releases = run.resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release");
-                assert.deepEqual(
-                    releases.map((r) => [r.inputs.chart, r.inputs.version]).sort(),
-                    Object.values(CHARTS).map((c) => [c.chart, c.version]).sort(),
-                );
+                // Literal pins: a version change here is a reviewed upgrade, not a side effect.
+                assert.deepEqual(releases.map((r) => `${r.inputs.chart} ${r.inputs.version}`).sort(), [
+                    "aws-cloud-controller-manager 0.0.10",
+                    "aws-ebs-csi-driver 2.53.0",
+                    "cilium 1.18.4",
+                    "metrics-server 3.13.0",
+                ]);
+                for (const r of releases) assert.match(String(r.inputs.version), /^\d+\.\d+\.\d+$/, `${r.inputs.chart} is not pinned`);
                 const classes = run.resources.filter((r) => r.type === "kubernetes:storage.k8s.io/v1:StorageClass");
                 assert.deepEqual(classes.map((c) => c.inputs.metadata.name).sort(), Object.values(DEFAULT_STORAGE_CLASSES).sort());
                 const byName = new Map(classes.map((c) => [c.inputs.metadata.name as string, c]));

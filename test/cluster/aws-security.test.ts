@@ -14,10 +14,26 @@ describe("aws node pools: security-group rule model", () => {
             const rules = ingressRules(opts);
             const label = `edgeHttp ${edgeHttp}`;
 
-            it(`opens nothing to the internet but the enumerated public ports (${label})`, () => {
+            it(`opens exactly the public ports written here to the internet (${label})`, () => {
+                // The oracle is this literal table, not publicPorts(): HTTPS (and HTTP only with edgeHttp) on the edge
+                // load balancer; TURN 3478 UDP/TCP and 5349 TLS, LiveKit ICE/TCP 7881, LiveKit UDP 50000-59999 and the
+                // TURN relay range 60000-65535 on the call servers.
+                const expected = [
+                    "edgeLb tcp 443-443",
+                    ...(edgeHttp ? ["edgeLb tcp 80-80"] : []),
+                    "calls udp 3478-3478",
+                    "calls tcp 3478-3478",
+                    "calls tcp 5349-5349",
+                    "calls tcp 7881-7881",
+                    "calls udp 50000-59999",
+                    "calls udp 60000-65535",
+                ].sort();
+                for (const world of [INTERNET_V4, INTERNET_V6]) {
+                    const open = rules.filter((r) => "cidr" in r.source && r.source.cidr === world).map((r) => `${r.group} ${r.protocol} ${r.fromPort}-${r.toPort}`);
+                    assert.deepEqual(open.sort(), expected, world);
+                }
                 assert.deepEqual(unexpectedInternetRules(rules, publicPorts(opts)), []);
                 const internet = rules.filter((r) => "cidr" in r.source && [INTERNET_V4, INTERNET_V6].includes(r.source.cidr));
-                assert.ok(internet.every((r) => r.group === "edgeLb" || r.group === "calls"));
                 // Federation arrives on 443 through .well-known delegation: 8448 stays closed.
                 assert.equal(internet.some((r) => r.fromPort === 8448), false);
                 assert.equal(internet.some((r) => r.fromPort === 80), edgeHttp);

@@ -10,16 +10,37 @@ import { NAMESPACES } from "../../components/contracts";
 import { bootstrapScript } from "../../components/data/objectstore/minio";
 import { bucketPolicy } from "../../components/data/objectstore/policies";
 import { ledgerOf, poolLayout } from "../../components/data/objectstore/pools";
-import { CNPG_MANAGED_PARAMETERS, selectCnpgParameters } from "../../components/data/postgres/parameters";
+import { selectCnpgParameters } from "../../components/data/postgres/parameters";
 import { clusterSpec, objectStoreSpec, scheduledBackupSpec } from "../../components/data/postgres/manifests";
-import { maxmemoryMiB } from "../../components/data/redis/config";
-import { configData, type RedisGroupInputs } from "../../components/data/redis/manifests";
+import { configData, redisStatefulSet, type RedisGroupInputs } from "../../components/data/redis/manifests";
 import { computePlan, TIER_CCUS } from "../../sizing";
 import { crdValidator } from "../helpers/crds";
+import { requireReference } from "../helpers/reference";
 import { freePort, ProcessGroup, requireBinaries, until } from "../helpers/procs";
 import { oneShot } from "../helpers/resp";
 
 const plans = TIER_CCUS.map((ccu) => computePlan({ ccu, federation: false }));
+
+/** Redis RAM per instance in GB, from the guide's tier sections ("Resources per instance"). */
+const GUIDE_REDIS_GB: Readonly<Record<number, { synapse: number; livekit: number }>> = {
+    100: { synapse: 2, livekit: 1 },
+    1000: { synapse: 4, livekit: 2 },
+    5000: { synapse: 8, livekit: 4 },
+    10000: { synapse: 16, livekit: 8 },
+    20000: { synapse: 24, livekit: 12 },
+};
+/**
+ * maxmemory in MiB: three quarters of the container, so an AOF rewrite's fork
+ * (copy-on-write), replication buffers and the allocator fit in the rest.
+ * Written out, not computed from the code's share.
+ */
+const MAXMEMORY_MIB: Readonly<Record<number, { synapse: number; livekit: number }>> = {
+    100: { synapse: 1536, livekit: 768 },
+    1000: { synapse: 3072, livekit: 1536 },
+    5000: { synapse: 6144, livekit: 3072 },
+    10000: { synapse: 12288, livekit: 6144 },
+    20000: { synapse: 18432, livekit: 9216 },
+};
 const pgInputs = {
     namespace: NAMESPACES.matrix,
     storageClass: "matrix-nvme",
@@ -39,16 +60,44 @@ const redisInputs = (ccu: number, group: "synapse" | "livekit"): RedisGroupInput
     };
 };
 
+/**
+ * FixedConfigurationParameters in cloudnative-pg pkg/postgres/configuration.go
+ * (1.2x, the operator of chart 0.27): parameters its webhook refuses in a
+ * Cluster. Copied by name from upstream, not from the implementation.
+ */
+const CNPG_UPSTREAM_FIXED = [
+    // restart
+    "allow_system_table_mods", "archive_mode", "bonjour", "bonjour_name", "cluster_name", "config_file", "data_directory",
+    "data_sync_retry", "event_source", "external_pid_file", "hba_file", "hot_standby", "ident_file", "jit_provider",
+    "listen_addresses", "logging_collector", "port", "primary_conninfo", "primary_slot_name", "recovery_target",
+    "recovery_target_action", "recovery_target_inclusive", "recovery_target_lsn", "recovery_target_name",
+    "recovery_target_time", "recovery_target_timeline", "recovery_target_xid", "restore_command", "shared_preload_libraries",
+    "temp_tablespaces", "unix_socket_directories", "unix_socket_group", "unix_socket_permissions",
+    // reload
+    "archive_cleanup_command", "archive_command", "log_destination", "log_directory", "log_file_mode", "log_filename",
+    "log_rotation_age", "log_rotation_size", "log_truncate_on_rotation", "pg_failover_slots.primary_dsn",
+    "pg_failover_slots.standby_slot_names", "promote_trigger_file", "recovery_end_command", "recovery_min_apply_delay",
+    "restart_after_crash", "ssl", "ssl_ca_file", "ssl_cert_file", "ssl_crl_file", "ssl_dh_params_file", "ssl_ecdh_curve",
+    "ssl_key_file", "ssl_passphrase_command", "ssl_passphrase_command_supports_reload", "ssl_prefer_server_ciphers",
+    "stats_temp_directory", "synchronous_standby_names", "synchronized_standby_slots", "syslog_facility", "syslog_ident",
+    "syslog_sequence_numbers", "syslog_split_messages",
+];
+
 describe("data layer generators", () => {
     describe("PostgreSQL parameters for CloudNativePG", () => {
         for (const plan of plans) {
             it(`${plan.ccu} CCU: carries every tunable plan parameter and none the operator manages`, () => {
                 const { accepted, excluded } = selectCnpgParameters(plan.postgres.parameters);
                 assert.equal(accepted.max_connections, String(plan.postgres.maxConnections));
-                for (const name of Object.keys(accepted)) assert.ok(!CNPG_MANAGED_PARAMETERS.has(name), name);
+                for (const name of Object.keys(accepted)) assert.ok(!CNPG_UPSTREAM_FIXED.includes(name), name);
                 assert.deepEqual(Object.keys(accepted).length + excluded.length, Object.keys(plan.postgres.parameters).length);
             });
         }
+        it("excludes every parameter CloudNativePG's source fixes or blocks, and no other", () => {
+            const { accepted, excluded } = selectCnpgParameters(Object.fromEntries([...CNPG_UPSTREAM_FIXED, "work_mem", "max_wal_size"].map((n) => [n, "1"])));
+            assert.deepEqual(excluded.map((e) => e.name).sort(), [...CNPG_UPSTREAM_FIXED].sort());
+            assert.deepEqual(Object.keys(accepted).sort(), ["max_wal_size", "work_mem"]);
+        });
         it("reports, rather than passes on, a parameter the operator fixes", () => {
             const { accepted, excluded } = selectCnpgParameters({ work_mem: "4MB", ssl: "on", log_destination: "stderr", archive_mode: "on" });
             assert.deepEqual(accepted, { work_mem: "4MB" });
@@ -64,17 +113,16 @@ describe("data layer generators", () => {
         ];
         for (const [kind, file, make] of cases) {
             it(`${kind} is valid for every tier`, function () {
+                requireReference(this, `crds/${file}`);
                 const validate = crdValidator(file);
-                if (typeof validate === "string") {
-                    console.log(`      SKIP: ${validate}`);
-                    this.skip();
-                }
+                if (typeof validate === "string") throw new Error(validate);
                 for (const ccu of TIER_CCUS) assert.deepEqual(validate(make(ccu)), [], `${kind} at ${ccu} CCU`);
             });
         }
         it("the schema check can fail (a misspelt field type is caught)", function () {
+            requireReference(this, "crds/postgresql.cnpg.io_clusters.yaml");
             const validate = crdValidator("postgresql.cnpg.io_clusters.yaml");
-            if (typeof validate === "string") this.skip();
+            if (typeof validate === "string") throw new Error(validate);
             const bad = clusterSpec(plans[0]!, pgInputs) as { spec: Record<string, unknown> };
             assert.notDeepEqual(validate({ ...bad, spec: { ...bad.spec, instances: "three" } }), []);
         });
@@ -100,6 +148,22 @@ describe("data layer generators", () => {
             const c = clusterSpec(plans[0]!, { ...pgInputs, minStorageGB: 4000 }).spec;
             assert.equal(c.storage.size, "4000G");
         });
+    });
+
+    describe("Redis memory against the container limit", () => {
+        for (const ccu of TIER_CCUS) {
+            for (const group of ["synapse", "livekit"] as const) {
+                it(`${ccu} CCU ${group}: container holds the guide's RAM; maxmemory leaves a quarter of it free`, () => {
+                    const inputs = redisInputs(ccu, group);
+                    const redis = redisStatefulSet(inputs).spec.template.spec.containers.find((c: { name: string }) => c.name === "redis")!;
+                    assert.equal(redis.resources.limits.memory, `${GUIDE_REDIS_GB[ccu]![group]}Gi`);
+                    const conf = configData(inputs)["redis.conf"]!;
+                    const mib = Number(/^maxmemory (\d+)mb$/m.exec(conf)?.[1]);
+                    assert.equal(mib, MAXMEMORY_MIB[ccu]![group]);
+                    assert.ok(mib <= GUIDE_REDIS_GB[ccu]![group] * 1024 * 0.75, `${mib} MiB in a ${GUIDE_REDIS_GB[ccu]![group]} GiB container`);
+                });
+            }
+        }
     });
 
     describe("Redis configuration accepted by real redis-server for every tier", function () {
@@ -128,7 +192,7 @@ describe("data layer generators", () => {
                     const up = await until(async () => (await oneShot(port, "confCheckPassword01", ["PING"])) === "PONG", 5000);
                     assert.ok(up, procs.output(p));
                     const get = async (k: string) => ((await oneShot(port, "confCheckPassword01", ["CONFIG", "GET", k])) as string[])[1];
-                    assert.equal(Number(await get("maxmemory")), maxmemoryMiB(inputs.plan) * 1024 * 1024);
+                    assert.equal(Number(await get("maxmemory")), MAXMEMORY_MIB[ccu]![group] * 1024 * 1024);
                     assert.equal(await get("appendonly"), group === "synapse" ? "yes" : "no");
                     assert.equal(await get("maxmemory-policy"), group === "synapse" ? "volatile-lru" : "noeviction");
                     assert.equal(await get("min-replicas-to-write"), "1");
@@ -175,12 +239,22 @@ describe("data layer generators", () => {
 
     describe("MinIO pools", () => {
         it("EC:4 on 4 servers x 2 drives; usable = raw x data/(data+parity); capacity vs the §10 growth model", () => {
+            // Written out per tier: pools of 4 servers x 2 drives; EC:4 on 8 drives keeps half of raw; years = usable / growth.
+            const EXPECTED: Readonly<Record<number, { pools: number; driveGB: number; rawGB: number; usableGB: number; years: number }>> = {
+                100: { pools: 1, driveGB: 500, rawGB: 4000, usableGB: 2000, years: 10 },
+                1000: { pools: 1, driveGB: 1000, rawGB: 8000, usableGB: 4000, years: 2 },
+                5000: { pools: 1, driveGB: 2000, rawGB: 16000, usableGB: 8000, years: 0.8 },
+                10000: { pools: 2, driveGB: 2000, rawGB: 32000, usableGB: 16000, years: 0.8 },
+                20000: { pools: 3, driveGB: 2000, rawGB: 48000, usableGB: 24000, years: 0.6 },
+            };
             for (const plan of plans) {
                 const layout = poolLayout(plan);
-                assert.equal(layout.pools.length, plan.objectStore.pools);
-                for (const p of layout.pools) assert.ok(p.servers * p.drivesPerServer >= 2 * plan.objectStore.parity);
-                assert.equal(layout.usableGB, plan.objectStore.usableGB);
-                assert.equal(layout.rawGB, plan.objectStore.rawGB);
+                const want = EXPECTED[plan.ccu]!;
+                assert.equal(layout.pools.length, want.pools, `${plan.ccu} pools`);
+                for (const p of layout.pools) assert.deepEqual([p.servers, p.drivesPerServer, p.driveGB], [4, 2, want.driveGB], `${plan.ccu} ${p.name}`);
+                assert.equal(layout.rawGB, want.rawGB, `${plan.ccu} raw`);
+                assert.equal(layout.usableGB, want.usableGB, `${plan.ccu} usable`);
+                assert.ok(Math.abs(layout.yearsCovered - want.years) < 1e-9, `${plan.ccu}: ${layout.yearsCovered} years`);
                 console.log(
                     `      ${plan.ccu} CCU: ${layout.pools.length} pool(s), ${layout.rawGB} GB raw, ${layout.usableGB} GB usable, ` +
                         `growth ${plan.media.annualGrowthGB} GB/year -> ${layout.yearsCovered.toFixed(2)} years`,
@@ -224,7 +298,7 @@ describe("data layer generators", () => {
             const { value, errors } = parseDataSection(ok);
             assert.deepEqual(errors, []);
             assert.equal(value.objectStore.backend, "minio");
-            assert.equal(value.postgres.backup.schedule, "0 0 3 * * *");
+            assert.equal(value.postgres.backup?.schedule, "0 0 3 * * *");
         });
         it("reports every problem at once, naming key, value and what is allowed", () => {
             const { errors } = parseDataSection({

@@ -2,13 +2,11 @@
 // (CI-only reference data, never copied into the repository).
 import Ajv from "ajv";
 import * as fs from "fs";
-import * as path from "path";
 import { parse } from "yaml";
-
-export const CRD_DIR = path.resolve(__dirname, "../../../shared/reference/crds");
+import { referencePath } from "./reference";
 
 export function crdValidator(file: string, version = "v1"): ((obj: unknown) => string[]) | string {
-    const p = path.join(CRD_DIR, file);
+    const p = referencePath(`crds/${file}`);
     if (!fs.existsSync(p)) return `${p} absent (reference data lives outside the repository)`;
     const crd = parse(fs.readFileSync(p, "utf8"));
     const v = crd.spec.versions.find((x: { name: string }) => x.name === version);

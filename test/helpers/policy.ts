@@ -13,14 +13,24 @@ export interface PolicyInput {
     readonly urn?: string;
 }
 
-export async function policyViolations(registered: readonly PolicyInput[]): Promise<string[]> {
+/** Per-policy config, as `--policy-pack-config` would pass it (e.g. `{ "no-world-open-ingress": { edgeHttp: true } }`). */
+export type PolicyConfig = Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+
+/** A policy's config: its schema's defaults overridden by what the caller passes. */
+function configOf(policy: { name: string; configSchema?: { properties?: Record<string, { default?: unknown }> } }, config: PolicyConfig): object {
+    const defaults = Object.fromEntries(Object.entries(policy.configSchema?.properties ?? {}).map(([k, v]) => [k, v.default]));
+    return { ...defaults, ...(config[policy.name] ?? {}) };
+}
+
+export async function policyViolations(registered: readonly PolicyInput[], config: PolicyConfig = {}): Promise<string[]> {
     const found: string[] = [];
     const resources = registered.map((r) => ({ type: r.type, name: r.name, urn: r.urn ?? `urn:pulumi:test::matrix::${r.type}::${r.name}`, props: unwrapSecrets(r.inputs) }));
     for (const policy of RESOURCE_POLICIES) {
         const validators = Array.isArray(policy.validateResource) ? policy.validateResource : [policy.validateResource!];
         for (const r of resources) {
             const report: ReportViolation = (message) => found.push(`${policy.name}: ${r.type} ${r.name}: ${message}`);
-            for (const validate of validators) await validate({ ...r, stackTags: new Map(), notApplicable: () => undefined as never } as never, report);
+            const getConfig = () => configOf(policy as never, config);
+            for (const validate of validators) await validate({ ...r, stackTags: new Map(), getConfig, notApplicable: () => undefined as never } as never, report);
         }
     }
     for (const policy of STACK_POLICIES) {

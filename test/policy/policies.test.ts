@@ -71,34 +71,84 @@ describe("policy pack", () => {
 
     describe("no-world-open-ingress", () => {
         const p = policy("no-world-open-ingress");
+        const withConfig = (a: ReturnType<typeof args>, config: object) => ({ ...a, getConfig: () => config as never });
+        const rule = (group: string, ipProtocol: string, fromPort: number, toPort: number, cidr = "0.0.0.0/0", config: object = { edgeHttp: false }) =>
+            withConfig(
+                args("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", { fromPort, toPort, ipProtocol, ...(cidr.includes(":") ? { cidrIpv6: cidr } : { cidrIpv4: cidr }) }, `cluster-sg-${group}-${ipProtocol}-${fromPort}-${toPort}-x`),
+                config,
+            );
         it("refuses SSH, the API server or PostgreSQL open to the internet", async () => {
-            const sg = args("aws:ec2/securityGroup:SecurityGroup", {
-                ingress: [
-                    { fromPort: 22, toPort: 22, protocol: "tcp", cidrBlocks: ["0.0.0.0/0"] },
-                    { fromPort: 443, toPort: 443, protocol: "tcp", cidrBlocks: ["0.0.0.0/0"] },
-                    { fromPort: 6443, toPort: 6443, protocol: "tcp", ipv6CidrBlocks: ["::/0"] },
-                ],
-            });
+            const sg = withConfig(
+                args("aws:ec2/securityGroup:SecurityGroup", {
+                    tags: { Name: "matrix-dev-sg-edgeLb" },
+                    ingress: [
+                        { fromPort: 22, toPort: 22, protocol: "tcp", cidrBlocks: ["0.0.0.0/0"] },
+                        { fromPort: 443, toPort: 443, protocol: "tcp", cidrBlocks: ["0.0.0.0/0"] },
+                        { fromPort: 6443, toPort: 6443, protocol: "tcp", ipv6CidrBlocks: ["::/0"] },
+                    ],
+                }, "cluster-sg-edgeLb"),
+                { edgeHttp: false },
+            );
             const found = await violations(p, sg);
             assert.strictEqual(found.length, 2, found.join("\n"));
             assert.match(found[0], /tcp 22-22 is open to the internet/);
-            const rule = args("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", { fromPort: 5432, toPort: 5432, ipProtocol: "tcp", cidrIpv4: "0.0.0.0/0" });
-            assert.strictEqual((await violations(p, rule)).length, 1);
-            const all = args("aws:ec2/securityGroupRule:SecurityGroupRule", { type: "ingress", fromPort: 0, toPort: 0, protocol: "-1", cidrBlocks: ["0.0.0.0/0"] });
+            assert.strictEqual((await violations(p, rule("nodes", "tcp", 5432, 5432))).length, 1);
+            assert.strictEqual((await violations(p, rule("calls", "tcp", 5432, 5432))).length, 1, "PostgreSQL on the call servers");
+            const all = withConfig(args("aws:ec2/securityGroupRule:SecurityGroupRule", { type: "ingress", fromPort: 0, toPort: 0, protocol: "-1", cidrBlocks: ["0.0.0.0/0"] }, "cluster-sg-calls-all"), {});
             assert.strictEqual((await violations(p, all)).length, 1);
         });
-        it("accepts the edge, TURN and LiveKit ports, and private CIDRs on anything", async () => {
-            const sg = args("aws:ec2/securityGroup:SecurityGroup", {
-                ingress: [
-                    { fromPort: 443, toPort: 443, protocol: "tcp", cidrBlocks: ["0.0.0.0/0"] },
-                    { fromPort: 3478, toPort: 3478, protocol: "udp", cidrBlocks: ["0.0.0.0/0"] },
-                    { fromPort: 50000, toPort: 60000, protocol: "udp", cidrBlocks: ["0.0.0.0/0"] },
-                    { fromPort: 6443, toPort: 6443, protocol: "tcp", cidrBlocks: ["10.0.0.0/16"] },
-                ],
-            });
-            assert.deepStrictEqual(await violations(p, sg), []);
+        it("allows each public port only on its own security group", async () => {
+            // Failing fixtures: the right port on the wrong group.
+            for (const [group, proto, from, to] of [
+                ["edgeLb", "udp", 3478, 3478],
+                ["edgeLb", "tcp", 5349, 5349],
+                ["edgeLb", "udp", 50000, 59999],
+                ["app", "tcp", 443, 443],
+                ["app", "udp", 60000, 65535],
+                ["calls", "tcp", 443, 443],
+                ["calls", "tcp", 80, 80],
+                ["calls", "udp", 40000, 50000],
+                ["nodes", "udp", 49152, 65535],
+            ] as const) {
+                assert.strictEqual((await violations(p, rule(group, proto, from, to))).length, 1, `${group} ${proto} ${from}-${to}`);
+                assert.strictEqual((await violations(p, rule(group, proto, from, to, "::/0"))).length, 1, `${group} ${proto} ${from}-${to} v6`);
+            }
+        });
+        it("opens TCP 80 on the edge only with edgeHttp", async () => {
+            const found = await violations(p, rule("edgeLb", "tcp", 80, 80));
+            assert.strictEqual(found.length, 1);
+            assert.match(found[0], /edgeHttp/);
+            assert.deepStrictEqual(await violations(p, rule("edgeLb", "tcp", 80, 80, "0.0.0.0/0", { edgeHttp: true })), []);
+            assert.deepStrictEqual(await violations(p, rule("edgeLb", "tcp", 80, 80, "::/0", { edgeHttp: true })), []);
+        });
+        it("accepts the edge, TURN and LiveKit ports where they belong, and private CIDRs on anything", async () => {
+            for (const [group, proto, from, to] of [
+                ["edgeLb", "tcp", 443, 443],
+                ["calls", "udp", 3478, 3478],
+                ["calls", "tcp", 3478, 3478],
+                ["calls", "tcp", 5349, 5349],
+                ["calls", "tcp", 7881, 7881],
+                ["calls", "udp", 50000, 59999],
+                ["calls", "udp", 60000, 65535],
+            ] as const) {
+                assert.deepStrictEqual(await violations(p, rule(group, proto, from, to)), [], `${group} ${proto} ${from}-${to}`);
+            }
+            assert.deepStrictEqual(await violations(p, rule("nodes", "tcp", 6443, 6443, "10.0.0.0/16")), []);
             const egress = args("aws:ec2/securityGroupRule:SecurityGroupRule", { type: "egress", fromPort: 0, toPort: 0, protocol: "-1", cidrBlocks: ["0.0.0.0/0"] });
             assert.deepStrictEqual(await violations(p, egress), []);
+        });
+    });
+
+    describe("pinned-helm-charts", () => {
+        const p = policy("pinned-helm-charts");
+        const release = (version: unknown) => args("kubernetes:helm.sh/v3:Release", { chart: "cilium", ...(version === undefined ? {} : { version }) });
+        it("refuses a release without an exact version", async () => {
+            for (const v of [undefined, "", "  ", "^1.18.0", "~1.18", "1.x", ">=1.0.0", "latest", "*"]) {
+                assert.strictEqual((await violations(p, release(v))).length, 1, JSON.stringify(v));
+            }
+        });
+        it("accepts an exact chart version", async () => {
+            for (const v of ["1.18.4", "v1.10.0", "0.0.10", "2.53.0"]) assert.deepStrictEqual(await violations(p, release(v)), [], v);
         });
     });
 

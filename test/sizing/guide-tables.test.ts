@@ -1,6 +1,8 @@
 // The guide's tables (§3-§12) as acceptance data, transcribed here on their
 // own so that a slip in sizing/guide-tiers.ts cannot agree with itself.
 import * as assert from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import { computePlan, NodeRole, Plan } from "../../sizing";
 
 interface Row {
@@ -219,5 +221,28 @@ describe("sizing plan reproduces the guide's tables", () => {
         for (const needle of ["8 vCPU / 8 GB", "port ranges must not overlap", "federation is off"]) {
             assert.ok(small.includes(needle), needle);
         }
+    });
+});
+
+describe("PostgreSQL max_connections as documented (docs/sizing.md, guide §7.2 and §12)", () => {
+    // Written out, not derived: the guide's value per tier, raised at 20,000 CCU to the next multiple of 50 that
+    // keeps the connection total below 85% (518 -> 650 without federation, 614 -> 750 with it).
+    const DOCUMENTED: Readonly<Record<number, { off: number; on: number }>> = {
+        100: { off: 200, on: 200 },
+        1000: { off: 300, on: 300 },
+        5000: { off: 400, on: 400 },
+        10000: { off: 500, on: 500 },
+        20000: { off: 650, on: 750 },
+    };
+    for (const [ccu, { off, on }] of Object.entries(DOCUMENTED)) {
+        it(`${ccu} CCU: ${off} without federation, ${on} with it`, () => {
+            assert.strictEqual(computePlan({ ccu: Number(ccu), federation: false }).postgres.maxConnections, off);
+            assert.strictEqual(computePlan({ ccu: Number(ccu), federation: true }).postgres.maxConnections, on);
+        });
+    }
+    it("documents the same numbers it pins", () => {
+        const doc = fs.readFileSync(path.join(__dirname, "..", "..", "docs", "sizing.md"), "utf8");
+        assert.match(doc, /\(750 and\s+650\)/);
+        assert.match(doc, /614\s+connections with federation, 518 without, against a limit of 510/);
     });
 });

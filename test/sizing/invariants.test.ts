@@ -58,6 +58,8 @@ function checkInvariants(plan: Plan): void {
     // Inventory follows the components placed on it.
     assert.strictEqual(plan.nodePools.database.count, plan.postgres.instances);
     assert.strictEqual(plan.nodePools.storage.count, plan.objectStore.pools * plan.objectStore.serversPerPool);
+    // LiveKit and coturn share call servers only in the guide's smallest tier (§3.2 and §11.3 size 100 CCU that way).
+    assert.strictEqual(plan.callsColocated, plan.ccu <= 100, `${plan.ccu} CCU colocated ${plan.callsColocated}`);
     assert.strictEqual(
         plan.nodePools.calls.count,
         plan.callsColocated ? Math.max(plan.livekit.instances, plan.coturn.instances) : plan.livekit.instances + plan.coturn.instances,

@@ -18,7 +18,8 @@ export const CNPG_MANAGED_PARAMETERS: ReadonlySet<string> = new Set([
     "unix_socket_directories", "unix_socket_group", "unix_socket_permissions",
     // reload-time
     "archive_cleanup_command", "archive_command", "log_destination", "log_directory", "log_file_mode",
-    "log_filename", "log_rotation_age", "log_rotation_size", "log_truncate_on_rotation", "promote_trigger_file",
+    "log_filename", "log_rotation_age", "log_rotation_size", "log_truncate_on_rotation",
+    "pg_failover_slots.primary_dsn", "pg_failover_slots.standby_slot_names", "promote_trigger_file",
     "recovery_end_command", "recovery_min_apply_delay", "restart_after_crash", "ssl", "ssl_ca_file",
     "ssl_cert_file", "ssl_crl_file", "ssl_dh_params_file", "ssl_ecdh_curve", "ssl_key_file",
     "ssl_passphrase_command", "ssl_passphrase_command_supports_reload", "ssl_prefer_server_ciphers",
