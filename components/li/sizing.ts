@@ -2,14 +2,16 @@
 // tier) is shared among the LI workloads, how its PostgreSQL is tuned, and how
 // big its claims are. Pure: the component, the plan report and the PostgreSQL
 // proof read the same numbers.
+import { allocatable } from "../../sizing/reserve";
 import type { Plan } from "../../sizing/types";
 import { LI_SYNC_CONNECTION_LIMIT } from "../data/postgres/manifests";
 
 /**
- * Shares of the LI server. PostgreSQL gets half (the restore builds every index
+ * Shares of what the LI server offers to pods (its allocatable, after the
+ * kubelet, system and daemon reserve). PostgreSQL gets half (the restore builds every index
  * of the main database), synapse-li a quarter (a handful of investigators, one
  * process), the rest stays for the proxy, the web apps, key_vault, the sync
- * Job and the kubelet.
+ * Job.
  */
 export const LI_SHARES = { postgres: 0.5, synapse: 0.25 } as const;
 
@@ -36,8 +38,9 @@ const mb = (gib: number) => `${Math.max(1, Math.floor(gib * 1024))}MB`;
 
 export function liSizing(plan: Plan): LiSizing {
     const server = plan.nodePools.li;
-    const pgMem = server.memoryGiB * LI_SHARES.postgres;
-    const pgCpu = server.vcpu * LI_SHARES.postgres;
+    const pods = allocatable(server);
+    const pgMem = pods.memoryGiB * LI_SHARES.postgres;
+    const pgCpu = pods.cpu * LI_SHARES.postgres;
     const storageGB = Math.ceil(server.diskGB * LI_DISK_SHARES.postgres);
     const parameters: Record<string, string> = {
         // No replica of the LI database: minimal WAL lets the restore's COPY skip WAL for the fresh tables.
@@ -59,7 +62,7 @@ export function liSizing(plan: Plan): LiSizing {
     return {
         server: { vcpu: server.vcpu, memoryGiB: server.memoryGiB, diskGB: server.diskGB },
         postgres: { cpu: pgCpu, memoryGiB: pgMem, storageGB, parameters },
-        synapse: { cpu: server.vcpu * LI_SHARES.synapse, memoryGiB: server.memoryGiB * LI_SHARES.synapse },
+        synapse: { cpu: pods.cpu * LI_SHARES.synapse, memoryGiB: pods.memoryGiB * LI_SHARES.synapse },
         dumpStorageGB: Math.ceil(server.diskGB * LI_DISK_SHARES.dump),
         accessLogStorageGB: Math.max(1, Math.ceil(server.diskGB * LI_DISK_SHARES.accessLog)),
         syncJobs: Math.max(1, Math.min(server.vcpu, LI_SYNC_CONNECTION_LIMIT - 1)),
