@@ -14,6 +14,7 @@ import { liSizing } from "../../components/li/sizing";
 import { syncScript } from "../../components/li/sync-script";
 import { LI_DEFAULTS } from "../../config/sections/li";
 import { computePlan } from "../../sizing";
+import { policyViolations } from "../helpers/policy";
 import { runProgram, stackConfigBlock, unwrapSecrets, type ProgramRun, type RegisteredResource } from "../../tools/mock-runtime";
 
 const LI_NS = [NAMESPACES.li, NAMESPACES.liProxy];
@@ -126,6 +127,10 @@ describe("LI instance under the real program (dev stack, provider aws)", functio
         const script = one("kubernetes:core/v1:ConfigMap", LI_NAMES.syncScripts).inputs.data["li-sync.sh"];
         assert.equal(script, syncScript({ jobs: liSizing(plan).syncJobs, maxSeconds: LI_DEFAULTS.maxDurationMinutes * 60, intervalSeconds: maxIntervalSeconds(LI_DEFAULTS.schedule) }));
         assert.ok(cron.jobTemplate.spec.activeDeadlineSeconds > LI_DEFAULTS.maxDurationMinutes * 60);
+    });
+
+    it("passes the policy pack (secrets, images, host ports, exposure, stateful identity)", async () => {
+        assert.deepStrictEqual(await policyViolations(run.resources), []);
     });
 
     it("rejects a bad schedule, a bound longer than the interval, and LI admin networks outside the cluster section with aws", async () => {
