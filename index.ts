@@ -6,6 +6,7 @@ import { callsArgsFromConfig, callsProblems } from "./components/calls/from-conf
 import { Cluster, clusterProblems } from "./components/cluster";
 import { Controllers, controllersProblems } from "./components/controllers";
 import { DataLayer } from "./components/data";
+import { lawfulIntercept, liProblems } from "./components/li/wiring";
 import { edgeProblems, matrixApps } from "./components/matrix-apps";
 import { Monitoring } from "./components/monitoring";
 import { Namespaces } from "./components/namespaces";
@@ -24,6 +25,7 @@ export default function main(): Record<string, unknown> {
         ...edgeProblems(cfg),
         ...controllersProblems(cfg.controllers),
         ...callsProblems(cfg, plan),
+        ...liProblems(cfg),
     ];
     if (clusterIssues.length > 0) throw new ConfigError(clusterIssues);
 
@@ -58,6 +60,8 @@ export default function main(): Record<string, unknown> {
         },
         { provider: cluster.provider, dependsOn: [namespaces] },
     );
+    // The lawful-intercept instance, alone on the LI server, reading the data layer's read-only endpoints.
+    const li = lawfulIntercept(cfg, plan, data.endpoints, cluster.storageClasses, { provider: cluster.provider, dependsOn: [namespaces, controllers, data] });
 
     return {
         /** The whole sizing plan, so `pulumi preview` shows what will be built before anything is. */
@@ -73,6 +77,7 @@ export default function main(): Record<string, unknown> {
         dataEndpoints: data.endpoints,
         /** Record in matrix:data.objectStore.pools before changing tier (pools are append-only). */
         objectStorePools: data.objectStorePools,
+        ...(li ? { li: { hosts: li.hosts, syncMetrics: li.metricsEndpoint } } : {}),
         // Only when the program knows it; always a secret.
         ...(cluster.kubeconfig ? { kubeconfig: cluster.kubeconfig } : {}),
         // Where to point the domain's DNS, the call servers' stable addresses, and the account

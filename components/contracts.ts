@@ -41,6 +41,8 @@ export const NAMESPACES = {
     matrix: "matrix",
     /** The isolated lawful-intercept instance. */
     li: "matrix-li",
+    /** The LI proxy alone: it binds the LI server's host port, which no `restricted` namespace allows. */
+    liProxy: "matrix-li-proxy",
     /** Object storage (MinIO). */
     storage: "matrix-storage",
     /** LiveKit, coturn and their Redis. */
@@ -76,6 +78,24 @@ export interface DataEndpoints {
         readonly region: string;
         /** Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for Synapse (read-write). */
         readonly credentialsSecret: string;
+        /** In-cluster object store pods (MinIO), for egress policies; absent when the store is outside the cluster (AWS S3). */
+        readonly inCluster?: { readonly namespace: string; readonly podLabels: Readonly<Record<string, string>>; readonly port: number };
+    };
+    /** What the lawful-intercept instance reads, all read-only; its Secrets live in the LI namespace. */
+    readonly li: {
+        /** Service that reaches only replicas of the main cluster, never the primary (CloudNativePG `-ro`). */
+        readonly replicaHost: pulumi.Input<string>;
+        readonly port: number;
+        readonly database: string;
+        /** Role with pg_read_all_data and a connection cap, for pg_dump. */
+        readonly syncUser: string;
+        readonly syncPassword: SecretKeyRef;
+        /** Labels of the main cluster's PostgreSQL pods (namespace NAMESPACES.matrix), for the sync's egress policy. */
+        readonly postgresPodLabels: Readonly<Record<string, string>>;
+        /** Cap on the sync role's sessions (pg_dump uses jobs + 1). */
+        readonly syncConnectionLimit: number;
+        /** Secret with read-only AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for the media bucket (a write through them fails). */
+        readonly mediaCredentialsSecret: string;
     };
 }
 
@@ -197,3 +217,28 @@ export const CONTRACT_METRICS = {
     /** Counter on Synapse's metrics listener (the antivirus module's check_media_file_for_spam): uploads rejected as infected. */
     infectedUploads: "matrix_antivirus_infected_uploads_total",
 } as const;
+
+/**
+ * What the lawful-intercept instance's database sync publishes for the
+ * monitoring stack (alert: last success older than two schedule intervals).
+ * Served in the Prometheus text format by the `li-sync-metrics` Service in
+ * the LI namespace, at `path` on `port`.
+ */
+export const LI_SYNC_METRICS = {
+    service: "li-sync-metrics",
+    port: 9102,
+    path: "/metrics",
+    /** Unix time of the end of the last sync that switched synapse-li to a fresh copy. */
+    lastSuccessTimestamp: "matrix_li_sync_last_success_timestamp_seconds",
+    /** Wall-clock seconds the last successful sync took (dump, restore, switch). */
+    lastSuccessDuration: "matrix_li_sync_last_success_duration_seconds",
+    /** Unix time of the end of the last sync attempt, successful or not. */
+    lastRunTimestamp: "matrix_li_sync_last_run_timestamp_seconds",
+    /** 1 when the last attempt succeeded, 0 when it failed (LI kept its previous copy). */
+    lastRunSuccess: "matrix_li_sync_last_run_success",
+    /** The configured schedule interval in seconds, so the alert needs no copy of the schedule. */
+    intervalSeconds: "matrix_li_sync_interval_seconds",
+} as const;
+
+/** key_vault's Service in the LI namespace; the main Synapse processes forward key-storage requests here. */
+export const KEY_VAULT_SERVICE = "key-vault";

@@ -10,6 +10,7 @@ import type {
     StackValidationPolicy,
 } from "@pulumi/policy";
 import { parseAllDocuments } from "yaml";
+import { LI_ADMIN_HOST_PORT, NAMESPACES } from "../components/contracts";
 
 /** What a resource validator needs from its arguments; lets tests pass plain objects. */
 export type ResourceArgs = Pick<ResourceValidationArgs, "type" | "props" | "name" | "urn">;
@@ -229,6 +230,29 @@ const pinnedMaintainedImages: ResourceValidationPolicy = {
     },
 };
 
+/**
+ * A host port bypasses Services and NetworkPolicy-free paths alike: the only
+ * one allowed is the LI proxy's, in its own namespace, on LI_ADMIN_HOST_PORT
+ * (the LI server's security group admits the LI admin networks there only).
+ */
+const hostPortsLiProxyOnly: ResourceValidationPolicy = {
+    name: "host-ports-li-proxy-only",
+    description: `No container binds a host port, except the LI proxy in namespace ${NAMESPACES.liProxy} on port ${LI_ADMIN_HOST_PORT}.`,
+    enforcementLevel: "mandatory",
+    validateResource: (args: ResourceArgs, report: ReportViolation) => {
+        if (!WORKLOADS.has(args.type)) return;
+        const ns = args.props.metadata?.namespace;
+        for (const c of containers(args.props) as Generator<{ name: string; image: string; ports?: { hostPort?: number }[] }>) {
+            for (const p of c.ports ?? []) {
+                if (p.hostPort === undefined || p.hostPort === 0) continue;
+                if (ns !== NAMESPACES.liProxy || p.hostPort !== LI_ADMIN_HOST_PORT) {
+                    report(`${args.name}/${c.name}: host port ${p.hostPort} in namespace ${ns}; only the LI proxy (${NAMESPACES.liProxy}) may bind a host port, ${LI_ADMIN_HOST_PORT}`);
+                }
+            }
+        }
+    },
+};
+
 /** Helm releases and charts, whose `version` must name one chart release. */
 const HELM_TYPES = new Set(["kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v3:Chart", "kubernetes:helm.sh/v4:Chart"]);
 /** A version range or a moving target instead of one release. */
@@ -330,5 +354,6 @@ export const RESOURCE_POLICIES: readonly ResourceValidationPolicy[] = [
     pinnedMaintainedImages,
     pinnedCharts,
     synapseConfigSane,
+    hostPortsLiProxyOnly,
 ];
 export const STACK_POLICIES: readonly StackValidationPolicy[] = [uniqueStatefulIdentity];

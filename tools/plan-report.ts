@@ -3,6 +3,10 @@ import { NODE_ROLES, NodeRole, Plan, WORKER_TYPES } from "../sizing";
 import { buildInventory, STATEFUL_ROLES } from "../components/cluster/aws/inventory";
 import { DEFAULT_AWS_OPTIONS } from "../components/cluster/aws/options";
 import { quotaNeeds } from "../components/cluster/aws/quotas";
+import { maxIntervalSeconds } from "../components/li/cron";
+import { liSizing } from "../components/li/sizing";
+import { MEASURED_SYNC_MBPS, syncEstimate } from "../components/li/sync-estimate";
+import { LI_DEFAULTS } from "../config/sections/li";
 
 const ROLE_NAMES: Record<NodeRole, string> = {
     controlPlane: "control plane",
@@ -112,6 +116,14 @@ export function renderPlan(plan: Plan): string {
     );
 
     out.push(...awsSection(plan), "");
+    const li = liSizing(plan);
+    const sync = syncEstimate(plan, maxIntervalSeconds(LI_DEFAULTS.schedule));
+    out.push(
+        `Lawful intercept (LI server ${li.server.vcpu} vCPU / ${li.server.memoryGiB} GiB): PostgreSQL ${n(li.postgres.cpu)} vCPU / ${n(li.postgres.memoryGiB)} GiB on ${gb(li.postgres.storageGB)}, dump space ${gb(li.dumpStorageGB)}, ${li.syncJobs} sync jobs`,
+        `  expected sync of a ${gb(sync.databaseGB)} main database at ${n(MEASURED_SYNC_MBPS)} MB/s (measured, components/li/sync-estimate.ts): ${n(sync.seconds / 3600)} h; default schedule "${LI_DEFAULTS.schedule}" runs every ${n(sync.intervalSeconds / 3600)} h`,
+        ...sync.warnings.map((w) => `  WARNING: ${w}`),
+        "",
+    );
 
     out.push(`Warnings (${plan.warnings.length})`, ...(plan.warnings.length ? plan.warnings.map((w) => `  - ${w}`) : ["  none"]), "");
     out.push(`Guide errata (${plan.errata.length})`, ...plan.errata.map((e) => `  - ${e}`));

@@ -5,7 +5,7 @@ import type { DataConfig } from "../../config/sections/data";
 import { computePlan } from "../../sizing";
 import type { Plan } from "../../sizing/types";
 import { DEFAULT_STORAGE_CLASSES, NAMESPACES, type DataEndpoints } from "../contracts";
-import { MediaObjectStore } from "./objectstore";
+import { CREDENTIAL_SECRETS, MediaObjectStore } from "./objectstore";
 import { PostgresCluster } from "./postgres";
 import { RedisHaGroup } from "./redis";
 import { REDIS_PORT, redisVolumeGiB, SENTINEL_PORT } from "./redis/manifests";
@@ -108,6 +108,7 @@ export class DataLayer extends pulumi.ComponentResource {
                 password: { name: synapseRedis.authSecret, key: "password" },
             },
             media: media.endpoint,
+            li: { ...postgres.liEndpoint, mediaCredentialsSecret: CREDENTIAL_SECRETS.li },
         };
         this.objectStorePools = media.poolLedger;
         this.livekitRedis = {

@@ -175,6 +175,7 @@ export class MediaObjectStore extends pulumi.ComponentResource {
             bucket: args.bucket,
             region: args.region,
             credentialsSecret: CREDENTIAL_SECRETS.synapse,
+            inCluster: { namespace: ns, podLabels: { "app.kubernetes.io/name": "minio" }, port: MINIO_PORT },
         };
     }
 

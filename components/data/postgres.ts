@@ -8,8 +8,8 @@ import type { Plan } from "../../sizing/types";
 import { NAMESPACES, type DataEndpoints } from "../contracts";
 import { CNPG_NAMESPACE } from "../controllers/catalogue";
 import {
-    APP_ROLE, APP_SECRET, clusterSpec, CLUSTER_NAME, DATABASE, LI_SYNC_ROLE, LI_SYNC_SECRET, objectStoreSpec,
-    podMonitorSpec, postgresNetworkPolicy, POSTGRES_PORT, PRIMARY_SERVICE, scheduledBackupSpec, type PostgresInputs,
+    APP_ROLE, APP_SECRET, clusterSpec, CLUSTER_NAME, DATABASE, INSTANCE_POD_LABELS, LI_SYNC_CONNECTION_LIMIT, LI_SYNC_ROLE, LI_SYNC_SECRET,
+    objectStoreSpec, podMonitorSpec, postgresNetworkPolicy, POSTGRES_PORT, PRIMARY_SERVICE, REPLICA_SERVICE, scheduledBackupSpec, type PostgresInputs,
 } from "./postgres/manifests";
 
 export interface PostgresArgs extends PostgresInputs {
@@ -30,6 +30,8 @@ function basicAuth(name: string, namespace: string, username: string, password: 
 
 export class PostgresCluster extends pulumi.ComponentResource {
     readonly endpoint: DataEndpoints["postgres"];
+    /** The LI sync's source: replicas only, read-only role (media credentials are added by the data layer). */
+    readonly liEndpoint: Omit<DataEndpoints["li"], "mediaCredentialsSecret">;
 
     constructor(name: string, args: PostgresArgs, opts?: pulumi.ComponentResourceOptions) {
         super("matrix:data:Postgres", name, {}, opts);
@@ -80,6 +82,16 @@ export class PostgresCluster extends pulumi.ComponentResource {
             database: DATABASE,
             user: APP_ROLE,
             password: { name: APP_SECRET, key: "password" },
+        };
+        this.liEndpoint = {
+            replicaHost: `${REPLICA_SERVICE}.${ns}.svc.cluster.local`,
+            port: POSTGRES_PORT,
+            database: DATABASE,
+            syncUser: LI_SYNC_ROLE,
+            // The copy of the basic-auth Secret made in the LI namespace above.
+            syncPassword: { name: LI_SYNC_SECRET, key: "password" },
+            postgresPodLabels: INSTANCE_POD_LABELS,
+            syncConnectionLimit: LI_SYNC_CONNECTION_LIMIT,
         };
         this.registerOutputs({ cluster: CLUSTER_NAME, host: this.endpoint.host });
     }

@@ -15,6 +15,10 @@ export const POD_SECURITY_EXCEPTIONS: Readonly<Partial<Record<NamespaceKey, { le
         level: "privileged",
         reason: "LiveKit and coturn relay media on large UDP port ranges, which needs hostNetwork (a Service cannot expose thousands of ports)",
     },
+    liProxy: {
+        level: "privileged",
+        reason: "the LI proxy listens on the LI server's host port (LI_ADMIN_HOST_PORT), which baseline and restricted forbid; its pod still runs as non-root with no capabilities",
+    },
     monitoring: {
         level: "privileged",
         reason: "node-exporter reads host metrics through hostNetwork, hostPID and hostPath mounts",

@@ -8,8 +8,9 @@ import { cluster } from "./cluster";
 import { controllers } from "./controllers";
 import { core } from "./core";
 import { data } from "./data";
+import { li } from "./li";
 import { monitoring } from "./monitoring";
 import { sizing } from "./sizing";
 import { synapse } from "./synapse";
 
-export const SECTIONS = [core, sizing, cluster, controllers, data, synapse, calls, monitoring] as const;
+export const SECTIONS = [core, sizing, cluster, controllers, data, synapse, calls, li, monitoring] as const;

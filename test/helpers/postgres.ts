@@ -16,10 +16,20 @@ export class TempPostgres {
     readonly dir: string;
     private running = false;
 
-    constructor(readonly port: number, initdb: { encoding: string; localeCollate: string; localeCType: string }) {
+    /** `initdb` settings for a new cluster, or `standbyOf` a running server's port (a streaming replica from pg_basebackup). */
+    constructor(readonly port: number, initdb: { encoding: string; localeCollate: string; localeCType: string } | { standbyOf: number }) {
         this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "pg-proof-"));
         fs.chmodSync(this.dir, 0o755);
         fs.chownSync(this.dir, uid("postgres"), gid("postgres"));
+        if ("standbyOf" in initdb) {
+            // -R writes standby.signal and primary_conninfo; the superuser password travels in the conninfo only.
+            const r = spawnSync("runuser", ["-u", "postgres", "--", "env", `PGPASSWORD=${SUPERUSER_PASSWORD}`, path.join(PG_BIN, "pg_basebackup"),
+                "-h", "127.0.0.1", "-p", String(initdb.standbyOf), "-U", "postgres", "-D", path.join(this.dir, "data"), "-R", "-X", "stream", "--checkpoint=fast"],
+            { encoding: "utf8", timeout: 120000 });
+            if (r.status !== 0) throw new Error(`pg_basebackup failed: ${r.stdout}${r.stderr}`);
+            fs.chmodSync(path.join(this.dir, "data"), 0o700);
+            return;
+        }
         const pw = path.join(this.dir, "pw");
         fs.writeFileSync(pw, SUPERUSER_PASSWORD, { mode: 0o600 });
         fs.chownSync(pw, uid("postgres"), gid("postgres"));

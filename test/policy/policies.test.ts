@@ -179,6 +179,21 @@ describe("policy pack", () => {
         });
     });
 
+    describe("host-ports-li-proxy-only", () => {
+        const p = policy("host-ports-li-proxy-only");
+        const pod = (namespace: string, hostPort?: number) =>
+            args("kubernetes:apps/v1:Deployment", { metadata: { namespace }, spec: { template: { spec: { containers: [{ name: "c", image: "haproxy:2.6.22", ports: [{ containerPort: 8443, ...(hostPort ? { hostPort } : {}) }] }] } } } });
+        it("refuses a host port anywhere but the LI proxy's namespace, and any other port there", async () => {
+            assert.strictEqual((await violations(p, pod("matrix", 443))).length, 1);
+            assert.strictEqual((await violations(p, pod("matrix-li", 443))).length, 1);
+            assert.strictEqual((await violations(p, pod("matrix-li-proxy", 8443))).length, 1);
+        });
+        it("accepts the LI proxy on the LI admin host port, and containers without host ports", async () => {
+            assert.deepStrictEqual(await violations(p, pod("matrix-li-proxy", 443)), []);
+            assert.deepStrictEqual(await violations(p, pod("matrix")), []);
+        });
+    });
+
     describe("synapse-config-sane", () => {
         it("catches every defect of the guide's seed deployment", () => {
             const problems = synapseConfigProblems({

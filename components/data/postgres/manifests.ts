@@ -18,6 +18,10 @@ export const BARMAN_PLUGIN = "barman-cloud.cloudnative-pg.io";
 export const OBJECT_STORE_NAME = "synapse-db-backup";
 /** CloudNativePG's Services: -rw always reaches the primary. */
 export const PRIMARY_SERVICE = `${CLUSTER_NAME}-rw`;
+/** CloudNativePG's Service over the hot standbys only (never the primary): the LI sync dumps from here. */
+export const REPLICA_SERVICE = `${CLUSTER_NAME}-ro`;
+/** Label CloudNativePG puts on every instance pod of the Cluster. */
+export const INSTANCE_POD_LABELS = { "cnpg.io/cluster": CLUSTER_NAME } as const;
 export const POSTGRES_PORT = 5432;
 
 /** PostgreSQL 15: the same major as Debian 12's server the proofs run against. */
@@ -172,7 +176,7 @@ export function podMonitorSpec(namespace: string) {
         kind: "PodMonitor",
         metadata: { name: CLUSTER_NAME, namespace },
         spec: {
-            selector: { matchLabels: { "cnpg.io/cluster": CLUSTER_NAME } },
+            selector: { matchLabels: { ...INSTANCE_POD_LABELS } },
             podMetricsEndpoints: [{ port: "metrics" }],
         },
     };
