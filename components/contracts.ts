@@ -69,6 +69,8 @@ export interface DataEndpoints {
         readonly region: string;
         /** Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for Synapse (read-write). */
         readonly credentialsSecret: string;
+        /** Secret in the matrix namespace with read-only AWS_* keys: the media mirror reads with these. */
+        readonly backupCredentialsSecret: string;
     };
 }
 

@@ -1,4 +1,5 @@
 // computePlan: stack sizing input -> the immutable plan every component reads.
+import { antivirusPlan } from "./antivirus";
 import {
     autoscaleMaxima,
     poolOf,
@@ -286,6 +287,7 @@ export function computePlan(input: SizingInput): Plan {
         },
         callsColocated: colocated,
         media: { annualGrowthGB, yearsCovered },
+        antivirus: antivirusPlan(input.ccu),
         bandwidth: {
             mediaAvgMbps,
             mediaPeakMbps: mediaAvgMbps * MEDIA_PEAK_FACTOR,

@@ -75,7 +75,7 @@ export class DataLayer extends pulumi.ComponentResource {
                 ...(config.objectStore.pools ? { ledger: config.objectStore.pools } : {}),
                 storageNamespace: NAMESPACES.storage,
                 storageClass: sc.hdd,
-                consumerNamespaces: { synapse: NAMESPACES.matrix, li: NAMESPACES.li },
+                consumerNamespaces: { synapse: NAMESPACES.matrix, li: NAMESPACES.li, backup: NAMESPACES.matrix },
             },
             { parent: this },
         );

@@ -3,10 +3,12 @@
 // top-level `matrix:<key>` per concern, built with the DSL in ../schema.ts)
 // and one entry here; StackConfig's type, validation and the README table
 // follow from it. Two sections defining the same key fail at load.
+import { antivirus } from "./antivirus";
+import { backup } from "./backup";
 import { cluster } from "./cluster";
 import { core } from "./core";
 import { data } from "./data";
 import { sizing } from "./sizing";
 import { synapse } from "./synapse";
 
-export const SECTIONS = [core, sizing, cluster, data, synapse] as const;
+export const SECTIONS = [core, sizing, cluster, data, synapse, backup, antivirus] as const;
