@@ -113,3 +113,22 @@ export const LI_ADMIN_HOST_PORT = 443;
 
 /** Extra node label carrying a server's stable name (e.g. database-0), independent of the tier. */
 export const SERVER_LABEL = "matrix-scale.io/server";
+
+/** clamd's TCP port (INSTREAM): the antivirus Service listens here, Synapse's scanner module connects here. */
+export const CLAMD_PORT = 3310;
+
+/**
+ * What the lawful-intercept instance provides for its backups (components/li
+ * must create exactly these): its PostgreSQL read-write Service, database and a
+ * kubernetes.io/basic-auth Secret in matrix-li; key_vault's ReadWriteOnce claim,
+ * its pod's labels (the backup pod joins that node) and the uid owning its files.
+ */
+export interface LiBackupSources {
+    readonly database: { readonly service: string; readonly port: number; readonly database: string; readonly credentialsSecret: string };
+    readonly keyVault: { readonly claim: string; readonly podLabels: Readonly<Record<string, string>>; readonly runAsUser: number };
+}
+
+export const LI_BACKUP_SOURCES: LiBackupSources = {
+    database: { service: "li-db-rw", port: 5432, database: "synapse_li", credentialsSecret: "li-db-backup" },
+    keyVault: { claim: "key-vault-data", podLabels: { "app.kubernetes.io/name": "key-vault" }, runAsUser: 10001 },
+};

@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import { mediaMirrorScript, remoteEnv } from "../../components/backup/scripts";
 import { BACKUP_DEFAULTS } from "../../config/sections/backup";
-import { MINIO_BIN, MINIO_INSTALL, rclone, rcloneRemote, startMinio, type TempMinio } from "../helpers/minio";
+import { MINIO_BIN, MINIO_INSTALL, rclone, rcloneRemote, s3ClientEnv, startMinio, type TempMinio } from "../helpers/minio";
 import { ProcessGroup, requireBinaries } from "../helpers/procs";
 import { runbookBlocks, runBlocks } from "../helpers/runbook";
 import { requireTool } from "../helpers/tools";
@@ -24,7 +24,7 @@ describe("media mirror between two real MinIO servers (rclone)", function () {
     const start = Math.floor(Date.now() / 1000);
 
     const mirror = (nowEpoch: number) => {
-        const r = spawnSync("sh", ["-c", mediaMirrorScript()], { encoding: "utf8", env: { ...process.env, RCLONE_CONFIG: "/dev/null", ...jobEnv, NOW_EPOCH: String(nowEpoch) }, timeout: 120_000 });
+        const r = spawnSync("sh", ["-c", mediaMirrorScript()], { encoding: "utf8", env: { ...s3ClientEnv(), RCLONE_CONFIG: "/dev/null", ...jobEnv, NOW_EPOCH: String(nowEpoch) }, timeout: 120_000 });
         assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
         return r.stdout;
     };

@@ -10,7 +10,7 @@ import { Client } from "pg";
 import { barmanCommands, retentionPolicy } from "../../components/backup/barman";
 import { objectStoreSpec, INITDB } from "../../components/data/postgres/manifests";
 import { BACKUP_DEFAULTS } from "../../config/sections/backup";
-import { MINIO_BIN, MINIO_INSTALL, rclone, rcloneRemote, startMinio, type TempMinio } from "../helpers/minio";
+import { MINIO_BIN, MINIO_INSTALL, rclone, rcloneRemote, s3ClientEnv, startMinio, type TempMinio } from "../helpers/minio";
 import { PG_BIN, SUPERUSER_PASSWORD, TempPostgres } from "../helpers/postgres";
 import { freePort, ProcessGroup, requireBinaries, sleep, until } from "../helpers/procs";
 import { runbookBlocks, runBlocks } from "../helpers/runbook";
@@ -54,7 +54,7 @@ describe("PostgreSQL backups restore for real (Barman Cloud, PostgreSQL 15, MinI
     let cmds: ReturnType<typeof barmanCommands>;
     const run = (argv: readonly string[], extra: string[] = []) => {
         const [prog, ...args] = argv;
-        const r = spawnSync(path.join(binDir, prog), [...args, ...extra], { encoding: "utf8", env: { ...process.env, ...env }, timeout: 300_000 });
+        const r = spawnSync(path.join(binDir, prog), [...args, ...extra], { encoding: "utf8", env: { ...s3ClientEnv(), ...env }, timeout: 300_000 });
         assert.equal(r.status, 0, `${prog} failed: ${r.stdout}${r.stderr}`);
         return r.stdout;
     };

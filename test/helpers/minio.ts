@@ -46,8 +46,18 @@ export function rcloneRemote(name: string, m: TempMinio): Record<string, string>
     };
 }
 
+/**
+ * The test's environment for S3 clients: without an inherited AWS_CA_BUNDLE
+ * (rclone refuses to start with one on a plain-HTTP remote; the pods have none).
+ */
+export function s3ClientEnv(): Record<string, string> {
+    const env = { ...process.env } as Record<string, string>;
+    delete env.AWS_CA_BUNDLE;
+    return env;
+}
+
 export function rclone(args: string[], env: Record<string, string>, input?: string | Buffer) {
-    const r = spawnSync("rclone", args, { env: { ...process.env, RCLONE_CONFIG: "/dev/null", ...env }, input, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
+    const r = spawnSync("rclone", args, { env: { ...s3ClientEnv(), RCLONE_CONFIG: "/dev/null", ...env }, input, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
     if (r.status !== 0) throw new Error(`rclone ${args.join(" ")} failed: ${r.stderr}`);
     return r.stdout;
 }

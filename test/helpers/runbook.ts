@@ -4,6 +4,13 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
+function baseEnv(): Record<string, string> {
+    const env = { ...process.env } as Record<string, string>;
+    // An inherited CA bundle would break rclone on the loopback (plain HTTP) stores.
+    delete env.AWS_CA_BUNDLE;
+    return env;
+}
+
 export function runbookBlocks(doc: string): Map<string, string> {
     const text = fs.readFileSync(path.resolve(__dirname, "../..", doc), "utf8");
     const out = new Map<string, string>();
@@ -22,6 +29,6 @@ export function runBlocks(blocks: Map<string, string>, names: readonly string[],
         if (b === undefined) throw new Error(`no runbook block ${n}`);
         return b;
     }).join("\n");
-    const r = spawnSync("bash", ["-euo", "pipefail", "-c", script], { encoding: "utf8", env: { ...process.env, ...env }, timeout: timeoutMs });
+    const r = spawnSync("bash", ["-euo", "pipefail", "-c", script], { encoding: "utf8", env: { ...baseEnv(), ...env }, timeout: timeoutMs });
     return { ok: r.status === 0, stdout: r.stdout ?? "", stderr: r.stderr ?? "", output: `${r.stdout}${r.stderr}${r.error ? String(r.error) : ""}` };
 }
