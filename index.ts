@@ -3,7 +3,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster, clusterProblems } from "./components/cluster";
 import { DataLayer } from "./components/data";
-import { edgeProblems, matrixApps } from "./components/matrix-apps";
+import { Antivirus } from "./components/antivirus";
+import { Backups } from "./components/backup";
+import { resolveBackup } from "./components/backup/settings";
+import { LI_BACKUP_SOURCES } from "./components/contracts";
+import { antivirusProblems, edgeProblems, matrixApps, synapseImageProblems } from "./components/matrix-apps";
+import { SYNAPSE_POD_LABELS } from "./components/synapse/workloads";
 import { Namespaces } from "./components/namespaces";
 import { ConfigError, parseStackConfig, type StackConfig } from "./config";
 import { computePlan, SizingError, type Plan } from "./sizing";
@@ -14,18 +19,52 @@ export default function main(): Record<string, unknown> {
     // registers nothing and reports every problem in one error.
     const cfg = readConfig();
     const plan = planOrConfigError(cfg);
-    const clusterIssues = [...clusterProblems(cfg.cluster, plan), ...edgeProblems(cfg)];
+    const backup = resolveBackup(cfg.backup, cfg.data);
+    const clusterIssues = [
+        ...clusterProblems(cfg.cluster, plan),
+        ...edgeProblems(cfg),
+        ...synapseImageProblems(cfg),
+        ...antivirusProblems(cfg),
+        ...backup.problems,
+    ];
     if (clusterIssues.length > 0) throw new ConfigError(clusterIssues);
 
     const cluster = new Cluster("cluster", { config: cfg.cluster, plan });
     const namespaces = new Namespaces("namespaces", { provider: cluster.provider });
     const data = new DataLayer(
         "data",
-        { plan, config: cfg.data, storageClasses: cluster.storageClasses },
+        {
+            plan,
+            config: cfg.data,
+            storageClasses: cluster.storageClasses,
+            ...(backup.settings.target ? { postgresBackup: { ...backup.settings.target, ...backup.settings.postgres } } : {}),
+        },
         { provider: cluster.provider, dependsOn: [namespaces] },
     );
+    // clamd, which Synapse's scanner module streams every stored file to.
+    const av = cfg.antivirus;
+    const antivirus =
+        av.enabled && av.signatureMirror
+            ? new Antivirus(
+                  "antivirus",
+                  { plan, image: av.image, mirror: av.signatureMirror, checksPerDay: av.checksPerDay, timeoutSeconds: av.timeoutSeconds, clientPodLabels: SYNAPSE_POD_LABELS },
+                  { provider: cluster.provider, dependsOn: [namespaces] },
+              )
+            : undefined;
     // Synapse, its router, Element Web and the edge, on the data layer's endpoints.
-    const apps = matrixApps(cfg, plan, data.endpoints, { provider: cluster.provider, dependsOn: [namespaces, data] });
+    const apps = matrixApps(
+        cfg,
+        plan,
+        data.endpoints,
+        { provider: cluster.provider, dependsOn: [namespaces, data, ...(antivirus ? [antivirus] : [])] },
+        antivirus ? { host: antivirus.host, port: antivirus.port, timeoutSeconds: av.timeoutSeconds, onError: av.onError } : undefined,
+    );
+    // Media mirror and LI backups to the backup target (PostgreSQL's are the data layer's).
+    const backups = new Backups(
+        "backups",
+        { settings: backup.settings, media: data.endpoints.media, mediaProvider: cfg.data.objectStore.backend === "aws-s3" ? "AWS" : "Minio", li: LI_BACKUP_SOURCES },
+        { provider: cluster.provider, dependsOn: [namespaces, data] },
+    );
 
     return {
         /** The whole sizing plan, so `pulumi preview` shows what will be built before anything is. */
@@ -37,6 +76,8 @@ export default function main(): Record<string, unknown> {
         dataEndpoints: data.endpoints,
         /** Record in matrix:data.objectStore.pools before changing tier (pools are append-only). */
         objectStorePools: data.objectStorePools,
+        /** Backup CronJobs besides PostgreSQL's ScheduledBackup (empty without matrix:backup.target). */
+        backupJobs: backups.jobs,
         // Only when the program knows it; always a secret.
         ...(cluster.kubeconfig ? { kubeconfig: cluster.kubeconfig } : {}),
         // Where to point the domain's DNS, and the call servers' stable addresses (provider aws).

@@ -3,7 +3,8 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config";
-import type { SynapseSectionConfig } from "../config/sections/synapse";
+import type { AntivirusConfig } from "../config/sections/antivirus";
+import { OFFICIAL_SYNAPSE_REPOSITORIES, PROJECT_SYNAPSE_IMAGE, type SynapseSectionConfig } from "../config/sections/synapse";
 import type { Plan } from "../sizing/types";
 import { NAMESPACES, type DataEndpoints } from "./contracts";
 import { Edge } from "./edge";
@@ -34,11 +35,44 @@ export function edgeProblems(stackConfig: StackConfig): string[] {
     return [];
 }
 
+/**
+ * The official Synapse images lack the S3 storage provider (a media worker
+ * crash-loops without it) and the ClamAV scanner module; media always goes to
+ * the object store, so they are refused before anything is built.
+ */
+export function synapseImageProblems(stackConfig: StackConfig): string[] {
+    const cfg = stackConfig as unknown as SynapseSectionConfig;
+    const repository = cfg.synapse.image.replace(/(@sha256:[a-f0-9]{64}|:[A-Za-z0-9._-]+)$/, "");
+    if (!(OFFICIAL_SYNAPSE_REPOSITORIES as readonly string[]).includes(repository)) return [];
+    return [
+        `matrix:synapse.image: an official Synapse image (got ${JSON.stringify(cfg.synapse.image)}), which has neither synapse-s3-storage-provider (media is always in the object store; media workers crash-loop without it) nor the ClamAV scanner module; allowed: the project's image built by images/synapse/build.sh (default ${PROJECT_SYNAPSE_IMAGE}) or another image that contains both`,
+    ];
+}
+
+/** An enabled scanner needs signatures, and the cluster only reaches an internal mirror. */
+export function antivirusProblems(stackConfig: StackConfig): string[] {
+    const av = (stackConfig as unknown as { antivirus: AntivirusConfig }).antivirus;
+    if (av.enabled && !av.signatureMirror) {
+        return [
+            "matrix:antivirus.signatureMirror: required while matrix:antivirus.enabled is true (got nothing); allowed: the http(s) URL of an internal ClamAV signature mirror, or set matrix:antivirus.enabled to false",
+        ];
+    }
+    return [];
+}
+
+export interface ScannerEndpoint {
+    readonly host: pulumi.Input<string>;
+    readonly port: number;
+    readonly timeoutSeconds: number;
+    readonly onError: "reject" | "allow";
+}
+
 export function matrixApps(
     stackConfig: StackConfig,
     plan: Plan,
     data: DataEndpoints,
     opts: { provider: k8s.Provider; dependsOn?: pulumi.Input<pulumi.Resource>[] },
+    antivirus?: ScannerEndpoint,
 ): MatrixApps {
     // StackConfig's inferred type currently widens to an index signature (config/index.ts), so the
     // validated sections are read through their own precise type.
@@ -49,7 +83,7 @@ export function matrixApps(
     const ns = NAMESPACES.matrix;
     const synapse = new Synapse(
         "synapse",
-        { plan, serverName: cfg.domain, publicBaseUrl, data, image: cfg.synapse.image, routerPodLabels: ROUTER_POD_LABELS, namespace: ns },
+        { plan, serverName: cfg.domain, publicBaseUrl, data, image: cfg.synapse.image, routerPodLabels: ROUTER_POD_LABELS, namespace: ns, ...(antivirus ? { antivirus } : {}) },
         opts,
     );
     const router = new Router(

@@ -20,6 +20,23 @@ export interface SynapseSettings {
     readonly media: { readonly endpointUrl: string; readonly bucket: string; readonly region: string };
     /** Extra keys of /.well-known/matrix/client (e.g. MatrixRTC foci), served by Synapse. */
     readonly extraWellKnownClient?: Readonly<Record<string, unknown>>;
+    /** clamd for the scanner module (synapse-modules/clamav_scanner, in the project's Synapse image); absent: no scanning. */
+    readonly antivirus?: AntivirusModuleSettings;
+}
+
+export interface AntivirusModuleSettings {
+    readonly host: string;
+    readonly port: number;
+    readonly timeoutSeconds: number;
+    readonly onError: "reject" | "allow";
+}
+
+/** The scanner module's entry in `modules:` (its config keys are the module's parse_config). */
+export function antivirusModule(a: AntivirusModuleSettings) {
+    return {
+        module: "clamav_scanner.ClamAVScanner",
+        config: { host: a.host, port: a.port, timeout_seconds: a.timeoutSeconds, on_error: a.onError },
+    };
 }
 
 /** Files under /conf, keyed by ConfigMap key. */
@@ -130,6 +147,8 @@ export function homeserverConfig(plan: Plan, topo: Topology, s: SynapseSettings)
         registration_shared_secret_path: secretPath(SECRET_FILES.registration),
         worker_replication_secret_path: secretPath(SECRET_FILES.replication),
         ...(s.extraWellKnownClient ? { extra_well_known_client_content: s.extraWellKnownClient } : {}),
+        // Every process that stores media (main, media workers) scans it before the S3 provider copies it.
+        ...(s.antivirus ? { modules: [antivirusModule(s.antivirus)] } : {}),
     };
 }
 
