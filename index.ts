@@ -7,7 +7,7 @@ import { Antivirus } from "./components/antivirus";
 import { Backups } from "./components/backup";
 import { resolveBackup } from "./components/backup/settings";
 import { LI_BACKUP_SOURCES } from "./components/contracts";
-import { antivirusProblems, edgeProblems, matrixApps, synapseImageProblems } from "./components/matrix-apps";
+import { edgeProblems, matrixApps, synapseImageProblems } from "./components/matrix-apps";
 import { SYNAPSE_POD_LABELS } from "./components/synapse/workloads";
 import { Namespaces } from "./components/namespaces";
 import { ConfigError, parseStackConfig, type StackConfig } from "./config";
@@ -24,7 +24,6 @@ export default function main(): Record<string, unknown> {
         ...clusterProblems(cfg.cluster, plan),
         ...edgeProblems(cfg),
         ...synapseImageProblems(cfg),
-        ...antivirusProblems(cfg),
         ...backup.problems,
     ];
     if (clusterIssues.length > 0) throw new ConfigError(clusterIssues);
@@ -43,6 +42,10 @@ export default function main(): Record<string, unknown> {
     );
     // clamd, which Synapse's scanner module streams every stored file to.
     const av = cfg.antivirus;
+    if (av.enabled && !av.signatureMirror) {
+        // clamd cannot start without signatures, and the cluster reaches no public mirror.
+        pulumi.log.warn("Uploads are NOT scanned for viruses: set matrix:antivirus.signatureMirror (an internal ClamAV signature mirror), or matrix:antivirus.enabled false to silence this.");
+    }
     const antivirus =
         av.enabled && av.signatureMirror
             ? new Antivirus(

@@ -3,7 +3,6 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config";
-import type { AntivirusConfig } from "../config/sections/antivirus";
 import { OFFICIAL_SYNAPSE_REPOSITORIES, PROJECT_SYNAPSE_IMAGE, type SynapseSectionConfig } from "../config/sections/synapse";
 import type { Plan } from "../sizing/types";
 import { NAMESPACES, type DataEndpoints } from "./contracts";
@@ -47,17 +46,6 @@ export function synapseImageProblems(stackConfig: StackConfig): string[] {
     return [
         `matrix:synapse.image: an official Synapse image (got ${JSON.stringify(cfg.synapse.image)}), which has neither synapse-s3-storage-provider (media is always in the object store; media workers crash-loop without it) nor the ClamAV scanner module; allowed: the project's image built by images/synapse/build.sh (default ${PROJECT_SYNAPSE_IMAGE}) or another image that contains both`,
     ];
-}
-
-/** An enabled scanner needs signatures, and the cluster only reaches an internal mirror. */
-export function antivirusProblems(stackConfig: StackConfig): string[] {
-    const av = (stackConfig as unknown as { antivirus: AntivirusConfig }).antivirus;
-    if (av.enabled && !av.signatureMirror) {
-        return [
-            "matrix:antivirus.signatureMirror: required while matrix:antivirus.enabled is true (got nothing); allowed: the http(s) URL of an internal ClamAV signature mirror, or set matrix:antivirus.enabled to false",
-        ];
-    }
-    return [];
 }
 
 export interface ScannerEndpoint {

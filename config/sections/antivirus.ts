@@ -16,7 +16,7 @@ export const antivirus = {
             enabled: boolean({ description: "Scan every upload (and every remote file fetched) with ClamAV before it is stored.", default: true }),
             signatureMirror: optional(
                 string({
-                    description: "Internal ClamAV signature mirror freshclam downloads from (e.g. a cvdupdate or private mirror). Required when enabled: the cluster does not reach the internet.",
+                    description: "Internal ClamAV signature mirror freshclam downloads from (e.g. a cvdupdate or private mirror). Without it clamd is not deployed and uploads are not scanned (the program warns): the cluster does not reach the internet.",
                     pattern: /^https?:\/\/[^\s/]+(\/\S*)?$/,
                     patternText: "an http(s) URL",
                 }),
