@@ -152,7 +152,9 @@ describe("ClamAV scanning of uploads in a real Synapse (clamd, S3 provider, MinI
         assert.equal(r.status, 200, JSON.stringify(r.body));
         assert.equal(await scans("clean"), before + 1);
         const mediaId = r.body.content_uri!.split("/").pop()!;
-        assert.ok(objects().some((o) => o.endsWith(mediaId)), "the clean file is not in the object store");
+        // Synapse's layout: local_content/<2>/<2>/<rest of the media id>.
+        const key = `local_content/${mediaId.slice(0, 2)}/${mediaId.slice(2, 4)}/${mediaId.slice(4)}`;
+        assert.ok(objects().includes(key), `the clean file is not in the object store: ${objects().join(", ")}`);
         for (let i = 0; i < 2; i++) {
             const d = await fetch(`${base}/_matrix/client/v1/media/download/av.test/${mediaId}`, { headers: { Authorization: `Bearer ${token}` } });
             assert.equal(d.status, 200);
