@@ -75,7 +75,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
             });
             backupDeps.push(barman, objectStore);
         } else {
-            pulumi.log.warn("PostgreSQL has NO backups: set matrix:data.postgres.backup (an S3-compatible target other than the media store).", this);
+            pulumi.log.warn("PostgreSQL has NO backups: set matrix:backup.target (an S3-compatible bucket off the cluster, other than the media store).", this);
         }
 
         const cluster = new k8s.apiextensions.CustomResource("synapse-db", clusterSpec(args.plan, args), {
