@@ -7,8 +7,13 @@ import { Cluster, clusterProblems } from "./components/cluster";
 import { Controllers, controllersProblems } from "./components/controllers";
 import { DataLayer } from "./components/data";
 import { lawfulIntercept, liProblems } from "./components/li/wiring";
-import { edgeProblems, matrixApps } from "./components/matrix-apps";
 import { Monitoring } from "./components/monitoring";
+import { Antivirus } from "./components/antivirus";
+import { Backups } from "./components/backup";
+import { resolveBackup } from "./components/backup/settings";
+import { LI_BACKUP_SOURCES } from "./components/contracts";
+import { edgeProblems, matrixApps, synapseImageProblems } from "./components/matrix-apps";
+import { SYNAPSE_POD_LABELS } from "./components/synapse/workloads";
 import { Namespaces } from "./components/namespaces";
 import { DefaultDeny } from "./components/network";
 import { ConfigError, parseStackConfig, type StackConfig } from "./config";
@@ -20,12 +25,15 @@ export default function main(): Record<string, unknown> {
     // registers nothing and reports every problem in one error.
     const cfg = readConfig();
     const plan = planOrConfigError(cfg);
+    const backup = resolveBackup(cfg.backup, cfg.data);
     const clusterIssues = [
         ...clusterProblems(cfg.cluster, plan, cfg.data.storageFloorCcu),
         ...edgeProblems(cfg),
         ...controllersProblems(cfg.controllers),
         ...callsProblems(cfg, plan),
         ...liProblems(cfg),
+        ...synapseImageProblems(cfg),
+        ...backup.problems,
     ];
     if (clusterIssues.length > 0) throw new ConfigError(clusterIssues);
 
@@ -37,7 +45,13 @@ export default function main(): Record<string, unknown> {
     const controllers = new Controllers("controllers", { config: cfg.controllers }, { provider: cluster.provider });
     const data = new DataLayer(
         "data",
-        { plan, config: cfg.data, storageClasses: cluster.storageClasses, monitoringCrds: controllers.serves("monitoring.coreos.com") },
+        {
+            plan,
+            config: cfg.data,
+            storageClasses: cluster.storageClasses,
+            monitoringCrds: controllers.serves("monitoring.coreos.com"),
+            ...(backup.settings.target ? { postgresBackup: { ...backup.settings.target, ...backup.settings.postgres } } : {}),
+        },
         { provider: cluster.provider, dependsOn: [namespaces, controllers] },
     );
     // LiveKit, coturn and lk-jwt-service on the call servers, sharing the TURN secret with Synapse.
@@ -46,8 +60,29 @@ export default function main(): Record<string, unknown> {
         callsArgsFromConfig(cfg, plan, { callAddresses: cluster.aws?.callAddresses }, data.livekitRedis),
         { provider: cluster.provider, dependsOn: [namespaces, data] },
     );
+    // clamd, which Synapse's scanner module streams every stored file to.
+    const av = cfg.antivirus;
+    if (av.enabled && !av.signatureMirror) {
+        // clamd cannot start without signatures, and the cluster reaches no public mirror.
+        pulumi.log.warn("Uploads are NOT scanned for viruses: set matrix:antivirus.signatureMirror (an internal ClamAV signature mirror), or matrix:antivirus.enabled false to silence this.");
+    }
+    const antivirus =
+        av.enabled && av.signatureMirror
+            ? new Antivirus(
+                  "antivirus",
+                  { plan, image: av.image, mirror: av.signatureMirror, checksPerDay: av.checksPerDay, timeoutSeconds: av.timeoutSeconds, clientPodLabels: SYNAPSE_POD_LABELS },
+                  { provider: cluster.provider, dependsOn: [namespaces] },
+              )
+            : undefined;
     // Synapse, its router, Element Web and the edge, on the data layer's endpoints.
-    const apps = matrixApps(cfg, plan, data.endpoints, { provider: cluster.provider, dependsOn: [namespaces, controllers, data] }, calls);
+    const apps = matrixApps(
+        cfg,
+        plan,
+        data.endpoints,
+        { provider: cluster.provider, dependsOn: [namespaces, controllers, data, ...(antivirus ? [antivirus] : [])] },
+        calls,
+        antivirus ? { host: antivirus.host, port: antivirus.port, timeoutSeconds: av.timeoutSeconds, onError: av.onError } : undefined,
+    );
     new Monitoring(
         "monitoring",
         {
@@ -55,13 +90,19 @@ export default function main(): Record<string, unknown> {
             topology: apps.synapse.topology,
             storageClass: cluster.storageClasses.ssd,
             alertmanager: cfg.monitoring.alertmanager,
-            ...(cfg.data.postgres.backup ? { backupSchedule: cfg.data.postgres.backup.schedule } : {}),
+            ...(backup.settings.target ? { backupSchedule: backup.settings.postgres.schedule } : {}),
             installOperator: true,
         },
         { provider: cluster.provider, dependsOn: [namespaces] },
     );
     // The lawful-intercept instance, alone on the LI server, reading the data layer's read-only endpoints.
     const li = lawfulIntercept(cfg, plan, data.endpoints, cluster.storageClasses, { provider: cluster.provider, dependsOn: [namespaces, controllers, data] });
+    // Media mirror and LI backups to the backup target (PostgreSQL's are the data layer's).
+    const backups = new Backups(
+        "backups",
+        { settings: backup.settings, media: data.endpoints.media, mediaProvider: cfg.data.objectStore.backend === "aws-s3" ? "AWS" : "Minio", li: LI_BACKUP_SOURCES },
+        { provider: cluster.provider, dependsOn: [namespaces, data] },
+    );
 
     return {
         /** The whole sizing plan, so `pulumi preview` shows what will be built before anything is. */
@@ -78,6 +119,8 @@ export default function main(): Record<string, unknown> {
         /** Record in matrix:data.objectStore.pools before changing tier (pools are append-only). */
         objectStorePools: data.objectStorePools,
         ...(li ? { li: { hosts: li.hosts, syncMetrics: li.metricsEndpoint } } : {}),
+        /** Backup CronJobs besides PostgreSQL's ScheduledBackup (empty without matrix:backup.target). */
+        backupJobs: backups.jobs,
         // Only when the program knows it; always a secret.
         ...(cluster.kubeconfig ? { kubeconfig: cluster.kubeconfig } : {}),
         // Where to point the domain's DNS, the call servers' stable addresses, and the account

@@ -10,17 +10,19 @@ cd "${ROOT}"
 
 # pip_tool NAME REQUIREMENT...: a virtual environment .tools/venv/NAME with
 # exactly these pinned requirements; skipped when its stamp matches.
+# PIP_TOOL_PYTHON picks the interpreter (default: python3 on PATH), e.g. the
+# system's when another user (postgres) must run the tool.
 pip_tool() {
     local name="$1"; shift
     local venv="${TOOLS}/venv/${name}" stamp want
-    want="$(printf '%s\n' "$@")"
+    want="$(printf '%s\n' "$@")${PIP_TOOL_PYTHON:+ python=${PIP_TOOL_PYTHON}}"
     stamp="${venv}/.pinned"
     if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
         echo "${name}: already installed ($(echo "$want" | tr '\n' ' '))"
         return 0
     fi
     rm -rf "$venv"
-    python3 -m venv "$venv"
+    "${PIP_TOOL_PYTHON:-python3}" -m venv "$venv"
     "${venv}/bin/pip" install --quiet --upgrade pip
     "${venv}/bin/pip" install --quiet "$@"
     printf '%s' "$want" > "$stamp"

@@ -78,6 +78,8 @@ export interface DataEndpoints {
         readonly region: string;
         /** Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for Synapse (read-write). */
         readonly credentialsSecret: string;
+        /** Secret in the matrix namespace with read-only AWS_* keys: the media mirror reads with these. */
+        readonly backupCredentialsSecret: string;
         /** In-cluster object store pods (MinIO), for egress policies; absent when the store is outside the cluster (AWS S3). */
         readonly inCluster?: { readonly namespace: string; readonly podLabels: Readonly<Record<string, string>>; readonly port: number };
     };
@@ -242,3 +244,22 @@ export const LI_SYNC_METRICS = {
 
 /** key_vault's Service in the LI namespace; the main Synapse processes forward key-storage requests here. */
 export const KEY_VAULT_SERVICE = "key-vault";
+
+/** clamd's TCP port (INSTREAM): the antivirus Service listens here, Synapse's scanner module connects here. */
+export const CLAMD_PORT = 3310;
+
+/**
+ * What the lawful-intercept instance provides for its backups (components/li
+ * must create exactly these): its PostgreSQL read-write Service, database and a
+ * kubernetes.io/basic-auth Secret in matrix-li; key_vault's ReadWriteOnce claim,
+ * its pod's labels (the backup pod joins that node) and the uid owning its files.
+ */
+export interface LiBackupSources {
+    readonly database: { readonly service: string; readonly port: number; readonly database: string; readonly credentialsSecret: string };
+    readonly keyVault: { readonly claim: string; readonly podLabels: Readonly<Record<string, string>>; readonly runAsUser: number };
+}
+
+export const LI_BACKUP_SOURCES: LiBackupSources = {
+    database: { service: "li-db-rw", port: 5432, database: "synapse_li", credentialsSecret: "li-db-backup" },
+    keyVault: { claim: "key-vault-data", podLabels: { "app.kubernetes.io/name": "key-vault" }, runAsUser: 10001 },
+};

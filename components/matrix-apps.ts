@@ -3,6 +3,7 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config";
+import { OFFICIAL_SYNAPSE_REPOSITORIES, PROJECT_SYNAPSE_IMAGE, type SynapseSectionConfig } from "../config/sections/synapse";
 import type { Plan } from "../sizing/types";
 import type { Calls } from "./calls";
 import { LK_JWT_PUBLIC_PATHS } from "./calls/jwt";
@@ -33,12 +34,34 @@ export function edgeProblems(cfg: StackConfig): string[] {
     return [];
 }
 
+/**
+ * The official Synapse images lack the S3 storage provider (a media worker
+ * crash-loops without it) and the ClamAV scanner module; media always goes to
+ * the object store, so they are refused before anything is built.
+ */
+export function synapseImageProblems(stackConfig: StackConfig): string[] {
+    const cfg = stackConfig as unknown as SynapseSectionConfig;
+    const repository = cfg.synapse.image.replace(/(@sha256:[a-f0-9]{64}|:[A-Za-z0-9._-]+)$/, "");
+    if (!(OFFICIAL_SYNAPSE_REPOSITORIES as readonly string[]).includes(repository)) return [];
+    return [
+        `matrix:synapse.image: an official Synapse image (got ${JSON.stringify(cfg.synapse.image)}), which has neither synapse-s3-storage-provider (media is always in the object store; media workers crash-loop without it) nor the ClamAV scanner module; allowed: the project's image built by images/synapse/build.sh (default ${PROJECT_SYNAPSE_IMAGE}) or another image that contains both`,
+    ];
+}
+
+export interface ScannerEndpoint {
+    readonly host: pulumi.Input<string>;
+    readonly port: number;
+    readonly timeoutSeconds: number;
+    readonly onError: "reject" | "allow";
+}
+
 export function matrixApps(
     cfg: StackConfig,
     plan: Plan,
     data: DataEndpoints,
     opts: { provider: k8s.Provider; dependsOn?: pulumi.Input<pulumi.Resource>[] },
     calls?: Calls,
+    antivirus?: ScannerEndpoint,
 ): MatrixApps {
     const matrixHost = cfg.synapse.host ?? cfg.domain;
     const elementHost = cfg.element.host ?? `element.${cfg.domain}`;
@@ -55,6 +78,7 @@ export function matrixApps(
             routerPodLabels: ROUTER_POD_LABELS,
             namespace: ns,
             ...(calls ? { calls: { endpoints: calls.endpoints, turnSecret: calls.turnSecret } } : {}),
+            ...(antivirus ? { antivirus } : {}),
         },
         opts,
     );

@@ -1,5 +1,6 @@
 // computePlan: stack sizing input -> the immutable plan every component reads.
 import { allocatable } from "./reserve";
+import { antivirusPlan } from "./antivirus";
 import {
     autoscaleMaxima,
     poolOf,
@@ -303,6 +304,7 @@ export function computePlan(input: SizingInput): Plan {
         },
         callsColocated: colocated,
         media: { annualGrowthGB, yearsCovered },
+        antivirus: antivirusPlan(input.ccu),
         bandwidth: {
             mediaAvgMbps,
             mediaPeakMbps: mediaAvgMbps * MEDIA_PEAK_FACTOR,

@@ -246,6 +246,16 @@ export interface TierPosition {
     readonly exact: boolean;
 }
 
+/** clamd pods (antivirus): replicas for HA, memory for the signature database and its reload. */
+export interface AntivirusPlan {
+    readonly replicas: number;
+    readonly cpu: number;
+    /** Request: the loaded signature database. */
+    readonly memoryGiB: number;
+    /** Limit: old and new database side by side while reloading. */
+    readonly memoryLimitGiB: number;
+}
+
 export interface Plan {
     readonly ccu: number;
     readonly federation: boolean;
@@ -261,6 +271,7 @@ export interface Plan {
     /** LiveKit and coturn share the call servers (guide §3: 100 CCU). */
     readonly callsColocated: boolean;
     readonly media: MediaPlan;
+    readonly antivirus: AntivirusPlan;
     readonly bandwidth: BandwidthPlan;
     readonly alerts: AlertThresholds;
     readonly monitoring: MonitoringPlan;

@@ -39,7 +39,7 @@ describe("stack config", () => {
                 redis: { sentinelDownAfterMs: 5000, sentinelFailoverTimeoutMs: 30000, haproxyReplicas: 2, haproxyCheckIntervalMs: 1000 },
                 objectStore: { backend: "minio", bucket: "synapse-media", region: "us-east-1" },
             },
-            synapse: { image: "ghcr.io/element-hq/synapse:v1.163.2" },
+            synapse: { image: "ghcr.io/matrix-scale/synapse:v1.163.2-mx1" },
             router: { image: "haproxy:2.6.22", replicas: 2, trustedProxies: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] },
             element: { image: "vectorim/element-web:v1.12.32", replicas: 2 },
             edge: { tls: { mode: "internalCa" }, adminNetworks: [], gatewayClassName: "envoy-gateway" },
@@ -54,6 +54,14 @@ describe("stack config", () => {
                 nodeCidrs: [],
                 internalCidrs: [],
             },
+            backup: {
+                postgres: { schedule: "0 0 3 * * *", retention: "30d" },
+                media: { schedule: "17 * * * *", holdDays: 30 },
+                li: { schedule: "30 3 * * *", retentionDays: 30 },
+                keyVault: { schedule: "45 3 * * *", retentionDays: 90 },
+                rcloneImage: "rclone/rclone:1.60.1",
+            },
+            antivirus: { enabled: true, checksPerDay: 12, onError: "reject", timeoutSeconds: 30, image: "clamav/clamav-debian:1.4.3_base" },
         });
     });
 

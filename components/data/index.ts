@@ -7,6 +7,7 @@ import type { Plan } from "../../sizing/types";
 import { DEFAULT_STORAGE_CLASSES, NAMESPACES, type DataEndpoints } from "../contracts";
 import { CREDENTIAL_SECRETS, MediaObjectStore } from "./objectstore";
 import { PostgresCluster } from "./postgres";
+import type { BackupTarget } from "./postgres/manifests";
 import { RedisHaGroup } from "./redis";
 import { REDIS_PORT, redisVolumeGiB, SENTINEL_PORT } from "./redis/manifests";
 
@@ -15,6 +16,8 @@ export const REDIS_SYNAPSE_SERVICE = "redis-synapse";
 export interface DataLayerArgs {
     readonly plan: Plan;
     readonly config: DataConfig;
+    /** PostgreSQL's backup target, schedule and retention (matrix:backup, resolved); absent: matrix:data.postgres.backup as before. */
+    readonly postgresBackup?: BackupTarget;
     /** StorageClass per disk type; the existing-cluster provider may rename them. */
     readonly storageClasses?: Readonly<Record<"ssd" | "nvme" | "hdd", string>>;
     /** Whether the cluster serves monitoring.coreos.com (Controllers.serves); without it no PodMonitor is created. Default false. */
@@ -55,7 +58,7 @@ export class DataLayer extends pulumi.ComponentResource {
                 storageClass: sc.nvme,
                 minStorageGB: floor.postgres.storageGB,
                 podMonitor: args.monitoringCrds ?? false,
-                ...(config.postgres.backup ? { backup: config.postgres.backup } : {}),
+                ...(args.postgresBackup ?? config.postgres.backup ? { backup: args.postgresBackup ?? config.postgres.backup } : {}),
             },
             { parent: this },
         );
@@ -96,7 +99,7 @@ export class DataLayer extends pulumi.ComponentResource {
                 ...(config.objectStore.pools ? { ledger: config.objectStore.pools } : {}),
                 storageNamespace: NAMESPACES.storage,
                 storageClass: sc.hdd,
-                consumerNamespaces: { synapse: NAMESPACES.matrix, li: NAMESPACES.li },
+                consumerNamespaces: { synapse: NAMESPACES.matrix, li: NAMESPACES.li, backup: NAMESPACES.matrix },
             },
             { parent: this },
         );

@@ -1,7 +1,7 @@
 // Media object storage behind an S3-generic face: MinIO on the storage servers
 // (the guide's choice) or an AWS S3 bucket. Synapse gets read-write
-// credentials, the LI instance read-only ones; PostgreSQL backups go to their
-// own target (matrix:data.postgres.backup), never to this store.
+// credentials, the LI instance and the backup mirror read-only ones; backups go
+// to their own target (matrix:backup), never to this store.
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -28,8 +28,8 @@ export interface ObjectStoreArgs {
     readonly consumerNamespaces: Readonly<Record<Consumer, string>>;
 }
 
-export const CREDENTIAL_SECRETS: Readonly<Record<Consumer, string>> = { synapse: "synapse-media-s3", li: "li-media-s3" };
-const CONSUMERS: readonly Consumer[] = ["synapse", "li"];
+export const CREDENTIAL_SECRETS: Readonly<Record<Consumer, string>> = { synapse: "synapse-media-s3", li: "li-media-s3", backup: "backup-media-s3" };
+const CONSUMERS: readonly Consumer[] = ["synapse", "li", "backup"];
 
 function credentialSecret(c: Consumer, namespace: string, keyId: pulumi.Input<string>, secret: pulumi.Output<string>, parent: pulumi.Resource) {
     return new k8s.core.v1.Secret(
@@ -176,6 +176,7 @@ export class MediaObjectStore extends pulumi.ComponentResource {
             region: args.region,
             credentialsSecret: CREDENTIAL_SECRETS.synapse,
             inCluster: { namespace: ns, podLabels: { "app.kubernetes.io/name": "minio" }, port: MINIO_PORT },
+            backupCredentialsSecret: CREDENTIAL_SECRETS.backup,
         };
     }
 
@@ -204,6 +205,7 @@ export class MediaObjectStore extends pulumi.ComponentResource {
             bucket: args.bucket,
             region: args.region,
             credentialsSecret: CREDENTIAL_SECRETS.synapse,
+            backupCredentialsSecret: CREDENTIAL_SECRETS.backup,
         };
     }
 }

@@ -49,7 +49,7 @@ export class PostgresCluster extends pulumi.ComponentResource {
         if (backup) {
             backupDeps.push(new k8s.apiextensions.CustomResource("synapse-db-backup-store", objectStoreSpec({ ...args, backup }), { parent }));
         } else {
-            pulumi.log.warn("PostgreSQL has NO backups: set matrix:data.postgres.backup (an S3-compatible target other than the media store).", this);
+            pulumi.log.warn("PostgreSQL has NO backups: set matrix:backup.target (an S3-compatible bucket off the cluster, other than the media store).", this);
         }
 
         const cluster = new k8s.apiextensions.CustomResource("synapse-db", clusterSpec(args.plan, args), {

@@ -23,6 +23,23 @@ export interface SynapseSettings {
     readonly extraWellKnownClient?: Readonly<Record<string, unknown>>;
     /** TURN servers and the MatrixRTC focus (components/calls); the TURN secret is the file SECRET_FILES.turn. */
     readonly calls?: CallEndpoints;
+    /** clamd for the scanner module (synapse-modules/clamav_scanner, in the project's Synapse image); absent: no scanning. */
+    readonly antivirus?: AntivirusModuleSettings;
+}
+
+export interface AntivirusModuleSettings {
+    readonly host: string;
+    readonly port: number;
+    readonly timeoutSeconds: number;
+    readonly onError: "reject" | "allow";
+}
+
+/** The scanner module's entry in `modules:` (its config keys are the module's parse_config). */
+export function antivirusModule(a: AntivirusModuleSettings) {
+    return {
+        module: "clamav_scanner.ClamAVScanner",
+        config: { host: a.host, port: a.port, timeout_seconds: a.timeoutSeconds, on_error: a.onError },
+    };
 }
 
 /** Files under /conf, keyed by ConfigMap key. */
@@ -139,6 +156,8 @@ export function homeserverConfig(plan: Plan, topo: Topology, s: SynapseSettings)
         ...(s.extraWellKnownClient || s.calls
             ? { extra_well_known_client_content: { ...(s.calls ? wellKnownClientCalls(s.calls) : {}), ...(s.extraWellKnownClient ?? {}) } }
             : {}),
+        // Every process that stores media (main, media workers) scans it before the S3 provider copies it.
+        ...(s.antivirus ? { modules: [antivirusModule(s.antivirus)] } : {}),
     };
 }
 

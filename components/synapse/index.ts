@@ -44,6 +44,8 @@ export interface SynapseArgs {
     readonly extraWellKnownClient?: Readonly<Record<string, unknown>>;
     /** TURN and MatrixRTC (components/calls): endpoints, and the TURN secret coturn shares. */
     readonly calls?: { readonly endpoints: CallEndpoints; readonly turnSecret: pulumi.Input<string> };
+    /** clamd's Service and the scanner's behaviour; absent: uploads are not scanned. */
+    readonly antivirus?: { readonly host: pulumi.Input<string>; readonly port: number; readonly timeoutSeconds: number; readonly onError: "reject" | "allow" };
     readonly namespace?: string;
 }
 
@@ -90,8 +92,8 @@ export class Synapse extends pulumi.ComponentResource {
         );
 
         const settings: pulumi.Output<SynapseSettings> = pulumi
-            .all([args.data.postgres.host, args.data.redis.host, args.data.media.endpointUrl])
-            .apply(([pgHost, redisHost, s3]) => ({
+            .all([args.data.postgres.host, args.data.redis.host, args.data.media.endpointUrl, args.antivirus?.host ?? ""])
+            .apply(([pgHost, redisHost, s3, clamdHost]) => ({
                 serverName: args.serverName,
                 publicBaseUrl: args.publicBaseUrl,
                 database: { host: pgHost, port: args.data.postgres.port, database: args.data.postgres.database, user: args.data.postgres.user },
@@ -99,6 +101,9 @@ export class Synapse extends pulumi.ComponentResource {
                 media: { endpointUrl: s3, bucket: args.data.media.bucket, region: args.data.media.region },
                 ...(args.extraWellKnownClient ? { extraWellKnownClient: args.extraWellKnownClient } : {}),
                 ...(args.calls ? { calls: args.calls.endpoints } : {}),
+                ...(args.antivirus
+                    ? { antivirus: { host: clamdHost, port: args.antivirus.port, timeoutSeconds: args.antivirus.timeoutSeconds, onError: args.antivirus.onError } }
+                    : {}),
             }));
         const files = settings.apply((s) => synapseConfigFiles(args.plan, topo, s));
         this.configChecksum = files.apply(configChecksum);

@@ -27,6 +27,8 @@ export const podLabels = (pool: string) => ({
     "app.kubernetes.io/instance": pool,
     "app.kubernetes.io/part-of": "matrix",
 });
+/** Selects every Synapse pod of every pool (e.g. clamd's NetworkPolicy admits these). */
+export const SYNAPSE_POD_LABELS = { "app.kubernetes.io/name": "synapse" } as const;
 export const selectorLabels = (pool: string) => ({ "app.kubernetes.io/name": "synapse", "app.kubernetes.io/instance": pool });
 
 export interface WorkloadInputs {

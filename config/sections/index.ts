@@ -4,6 +4,8 @@
 // and one entry here; StackConfig's type, validation and the README table
 // follow from it. Two sections defining the same key fail at load.
 import { calls } from "./calls";
+import { antivirus } from "./antivirus";
+import { backup } from "./backup";
 import { cluster } from "./cluster";
 import { controllers } from "./controllers";
 import { core } from "./core";
@@ -13,4 +15,4 @@ import { monitoring } from "./monitoring";
 import { sizing } from "./sizing";
 import { synapse } from "./synapse";
 
-export const SECTIONS = [core, sizing, cluster, controllers, data, synapse, calls, li, monitoring] as const;
+export const SECTIONS = [core, sizing, cluster, controllers, data, synapse, calls, li, monitoring, backup, antivirus] as const;

@@ -16,14 +16,23 @@ const image = (what: string, dflt: string) =>
 /** The Synapse release the program deploys and the local boot installs from PyPI: one source of truth. */
 export const SYNAPSE_VERSION: string = SYNAPSE_VERSIONS.synapse;
 
+/**
+ * The project's Synapse image (images/synapse: the official image plus the S3
+ * storage provider and the ClamAV scanner module), as images/synapse/build.sh tags it.
+ */
+export const PROJECT_SYNAPSE_IMAGE = `${SYNAPSE_VERSIONS.image.repository}:v${SYNAPSE_VERSIONS.synapse}-mx${SYNAPSE_VERSIONS.image.revision}`;
+
+/** Official images: neither has the S3 storage provider nor the scanner module. */
+export const OFFICIAL_SYNAPSE_REPOSITORIES = ["ghcr.io/element-hq/synapse", "docker.io/matrixdotorg/synapse", "matrixdotorg/synapse"] as const;
+
 export const DEFAULT_TRUSTED_PROXIES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
 
 export const synapse = {
     synapse: object(
         {
             image: image(
-                "every Synapse process; it must include synapse-s3-storage-provider (the official image does not)",
-                `ghcr.io/element-hq/synapse:v${SYNAPSE_VERSIONS.synapse}`,
+                "every Synapse process: the project's image (images/synapse/build.sh), with synapse-s3-storage-provider and the ClamAV scanner module; the official images lack both and are refused",
+                PROJECT_SYNAPSE_IMAGE,
             ),
             host: optional(dnsName({ description: "Host name clients reach Synapse at (public_baseurl). Defaults to matrix:domain." })),
         },

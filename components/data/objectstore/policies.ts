@@ -1,8 +1,8 @@
 // Least-privilege S3 policies for the media bucket, in the IAM JSON both MinIO
 // and AWS accept. Each consumer gets exactly what it does: Synapse stores,
-// reads and deletes media; the LI instance only reads.
+// reads and deletes media; the LI instance and the backup mirror only read.
 
-export type Consumer = "synapse" | "li";
+export type Consumer = "synapse" | "li" | "backup";
 
 const READ = ["s3:GetObject"];
 const WRITE = ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"];
@@ -19,6 +19,8 @@ export function bucketPolicy(bucket: string, consumer: Consumer) {
     };
 }
 
-export const policyName = (consumer: Consumer) => (consumer === "synapse" ? "media-synapse-rw" : "media-li-ro");
+const POLICY_NAMES: Readonly<Record<Consumer, string>> = { synapse: "media-synapse-rw", li: "media-li-ro", backup: "media-backup-ro" };
+const ACCESS_KEY_IDS: Readonly<Record<Consumer, string>> = { synapse: "synapse-media", li: "li-media-ro", backup: "backup-media-ro" };
+export const policyName = (consumer: Consumer) => POLICY_NAMES[consumer];
 /** Access key ids are names, not secrets; the secret keys come from @pulumi/random. */
-export const accessKeyId = (consumer: Consumer) => (consumer === "synapse" ? "synapse-media" : "li-media-ro");
+export const accessKeyId = (consumer: Consumer) => ACCESS_KEY_IDS[consumer];
