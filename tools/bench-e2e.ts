@@ -13,7 +13,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as YAML from "yaml";
 import { bootLocal, type LocalStack } from "./local/boot";
-import { call, enc, login, registerWithSharedSecret, sendMessage, sync, type Session } from "./local/client";
+import { call, enc, registerWithSharedSecret, sendMessage, sync, type Session } from "./local/client";
 import { freePorts } from "./local/ports";
 import { programs } from "./local/prerequisites";
 
@@ -105,13 +105,12 @@ async function setup(t: Target, clients: number): Promise<Pair[]> {
     const pairs: Pair[] = [];
     for (let i = 0; i < clients; i++) {
         const names = [`bench-s${i}-${Date.now()}`, `bench-r${i}-${Date.now()}`];
-        for (const n of names) {
-            await registerWithSharedSecret(t.adminUrl, t.secretFile, n, pw);
+        // Registration returns a logged-in session: no /login, whose per-address rate limit (rc_login) would stop the setup.
+        const [sender, receiver] = [await registerWithSharedSecret(t.adminUrl, t.secretFile, names[0]!, pw), await registerWithSharedSecret(t.adminUrl, t.secretFile, names[1]!, pw)] as [Session, Session];
+        for (const u of [sender, receiver]) {
             // Measure Synapse, not the plan's per-user rate limit.
-            await call(t.adminUrl, "POST", `/_synapse/admin/v1/users/${enc(`@${n}:${(admin.userId.split(":")[1])}`)}/override_ratelimit`, { token: admin.accessToken, body: { messages_per_second: 0, burst_count: 0 } });
+            await call(t.adminUrl, "POST", `/_synapse/admin/v1/users/${enc(u.userId)}/override_ratelimit`, { token: admin.accessToken, body: { messages_per_second: 0, burst_count: 0 } });
         }
-        const sender = await login(t.baseUrl, names[0]!, pw);
-        const receiver = await login(t.baseUrl, names[1]!, pw);
         const roomId = (await call(t.baseUrl, "POST", "/_matrix/client/v3/createRoom", { token: sender.accessToken, body: { preset: "private_chat", invite: [receiver.userId] } })).room_id;
         await call(t.baseUrl, "POST", `/_matrix/client/v3/join/${enc(roomId)}`, { token: receiver.accessToken, body: {} });
         pairs.push({ sender, receiver, roomId });
@@ -177,6 +176,7 @@ async function main(): Promise<void> {
     const stopAll = async () => {
         await mono?.stop();
         await stack.stop();
+        fs.rmSync(stack.workdir, { recursive: true, force: true });
     };
     process.once("SIGINT", () => void stopAll().then(() => process.exit(130)));
     try {
