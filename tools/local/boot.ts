@@ -163,7 +163,9 @@ export async function bootLocal(opts: BootOptions = {}): Promise<LocalStack> {
         startMinio(sup, prog, rendered, layout, secrets);
         await waitFor("PostgreSQL", ["postgres"], async () => psql(prog, layout, "postgres", "SELECT 1").ok);
         await initDatabase(prog, rendered, layout, secrets);
-        await waitFor("Redis master endpoint", redisNamesList, async () => redisCli(prog, layout.redis.endpoint, secrets.redisPassword, ["SET", "local-boot-probe", "1"]) === "OK");
+        await waitFor("Redis servers", redisNamesList, async () => layout.redis.servers.every((p) => redisCli(prog, p, secrets.redisPassword, ["PING"]) === "PONG"));
+        startRedisEndpoint(sup, prog, rendered, layout, secrets, addresses);
+        await waitFor("Redis master endpoint", [...redisNamesList, REDIS_ENDPOINT], async () => redisCli(prog, layout.redis.endpoint, secrets.redisPassword, ["SET", "local-boot-probe", "1"]) === "OK");
         await waitFor("MinIO", ["minio"], async () => (await httpStatus(`http://${LOOPBACK}:${layout.minio.port}/minio/health/ready`)) === 200);
         bootstrapMinio(prog, rendered, layout, secrets);
         log("data layer up: PostgreSQL, Redis group + master endpoint, MinIO (bucket and users created by the program's bootstrap script)");
@@ -422,6 +424,11 @@ function startRedis(sup: Supervisor, prog: Programs, rendered: RenderedDeploymen
         sup.start({ name, command: prog.redisSentinel, args: [conf] });
         names.push(name);
     });
+    return names;
+}
+
+/** The generated master endpoint; started once the servers answer, so its first checks find the master (no empty-backend alert). */
+function startRedisEndpoint(sup: Supervisor, prog: Programs, rendered: RenderedDeployment, layout: LocalLayout, secrets: LocalSecrets, addresses: AddressMap): void {
     const cfg = rewriteHaproxyCfg("redis haproxy.cfg", rendered.redisFiles["haproxy.cfg"]!, {
         addresses,
         binds: { 6379: layout.redis.endpoint, 8405: layout.redis.endpointHealth },
@@ -429,8 +436,6 @@ function startRedis(sup: Supervisor, prog: Programs, rendered: RenderedDeploymen
     const file = path.join(layout.redis.dir, "haproxy.cfg");
     fs.writeFileSync(file, cfg);
     sup.start({ name: REDIS_ENDPOINT, command: prog.haproxy, args: ["-db", "-f", file], env: { REDIS_PASSWORD: secrets.redisPassword } });
-    names.push(REDIS_ENDPOINT);
-    return names;
 }
 
 // ---------------------------------------------------------------- MinIO
