@@ -94,6 +94,8 @@ export function livekitStartScript(p: LivekitPaths): string {
         `value="$(cat '${p.redisPassword}')"`,
         // The data layer's passwords are letters, digits, - and _ only: safe in a sed replacement.
         `case "$value" in *[!A-Za-z0-9_-]*|'') echo "unexpected characters in the Redis password" >&2; exit 1;; esac`,
+        // The placeholder is literal text in the template, not a shell expansion.
+        "# shellcheck disable=SC2016",
         `sed 's/\\\${REDIS_PASSWORD}/'"$value"'/g' '${p.template}' > '${p.rendered}'`,
         `exec '${p.binary}' --config '${p.rendered}'`,
         "",
