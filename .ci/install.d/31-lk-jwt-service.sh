@@ -18,8 +18,13 @@ if [[ -x "${dir}/bin/lk-jwt-service" ]]; then
 fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-git clone --quiet --depth 1 --branch "${version}" "${REPO}" "${work}/src" 2>/dev/null \
-    || git clone --quiet --branch "${version}" "${REPO}" "${work}/src"
+if ! { git clone --quiet --depth 1 --branch "${version}" "${REPO}" "${work}/src" 2>/dev/null \
+    || git clone --quiet --branch "${version}" "${REPO}" "${work}/src" 2>/dev/null; }; then
+    # CI reaches only package registries, and the module proxy cannot serve this
+    # module (see above): the token-exchange proof then says so and does not run.
+    echo "${name}: cannot fetch ${REPO} (only package registries are reachable); not installed" >&2
+    exit 0
+fi
 got="$(git -C "${work}/src" rev-parse HEAD)"
 [[ "$got" == "$COMMIT" ]] || { echo "${name} ${version} is commit ${got}, pinned ${COMMIT}" >&2; exit 1; }
 mkdir -p "${dir}/bin"

@@ -94,6 +94,7 @@ describe("MatrixRTC proof: Synapse, lk-jwt-service, LiveKit and coturn with the 
     let hs = "";
     let lkHttp = "";
     let jwtUrl = "";
+    let lkJwtAvailable = false;
     const TURN_SECRET = randomBytes(24).toString("hex");
     const REDIS_PASSWORD = randomBytes(16).toString("hex");
     let accessToken = "";
@@ -105,7 +106,12 @@ describe("MatrixRTC proof: Synapse, lk-jwt-service, LiveKit and coturn with the 
         requireBinaries(this, ["redis-server", "redis-cli", "turnserver", "openssl"]);
         const python = requireTool(this, venvProgram("synapse", "python"), ".ci/install.d/20-synapse.sh");
         const livekit = requireTool(this, goProgram("livekit", `v${VERSIONS.livekit}`, "server"), ".ci/install.d/30-livekit.sh");
-        const lkJwt = requireTool(this, goProgram("lk-jwt-service", `v${VERSIONS.lkJwtService}`), ".ci/install.d/31-lk-jwt-service.sh");
+        // lk-jwt-service is the one program that no package registry serves (its go.mod names the module
+        // `lk-jwt-service`, so the Go module proxy refuses it): where it could not be built from git, the
+        // token-exchange tests say so and do not run; everything else still does.
+        const lkJwtPath = goProgram("lk-jwt-service", `v${VERSIONS.lkJwtService}`);
+        lkJwtAvailable = fs.existsSync(lkJwtPath);
+        if (!lkJwtAvailable) console.log(`    lk-jwt-service is not installed (${path.relative(process.cwd(), lkJwtPath)}): the token-exchange tests will not run`);
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "matrixrtc-proof-"));
         const names = ["synapse", "redisA", "redisB", "sentinel", "lkSignal", "lkMetrics", "lkTcp", "jwt", "turn", "turnTls"];
         const ports = await freePorts(names.length);
@@ -210,12 +216,12 @@ describe("MatrixRTC proof: Synapse, lk-jwt-service, LiveKit and coturn with the 
         fs.writeFileSync(path.join(dir, "api-secret"), apiSecret);
         const env = lkJwtEnv({ livekitUrl: `ws://127.0.0.1:${P.lkSignal}`, keyFile: path.join(dir, "api-key"), secretFile: path.join(dir, "api-secret"), fullAccessHomeservers: [serverName], bind: `127.0.0.1:${P.jwt}` });
         // Only the test's self-signed Synapse certificate needs this; nothing else differs from the cluster.
-        start("lk-jwt-service", lkJwt, [], { ...env, LIVEKIT_INSECURE_SKIP_VERIFY_TLS: "YES_I_KNOW_WHAT_I_AM_DOING" });
+        if (lkJwtAvailable) start("lk-jwt-service", lkJwtPath, [], { ...env, LIVEKIT_INSECURE_SKIP_VERIFY_TLS: "YES_I_KNOW_WHAT_I_AM_DOING" });
 
         const up = async (url: string) => (await call(url, "GET")).status === 200;
         assert.ok(await until(() => up(`${hs}/health`), 120000, 500), `Synapse did not start\n${logs()}`);
         assert.ok(await until(() => up(`${lkHttp}/`), 60000, 500), `LiveKit did not start\n${logs()}`);
-        assert.ok(await until(() => up(`${jwtUrl}/healthz`), 30000, 300), `lk-jwt-service did not start\n${logs()}`);
+        if (lkJwtAvailable) assert.ok(await until(() => up(`${jwtUrl}/healthz`), 30000, 300), `lk-jwt-service did not start\n${logs()}`);
 
         // A user, registered with the shared secret (registration is closed).
         const nonce = (await call(`${hs}/_synapse/admin/v1/register`, "GET")).body.nonce as string;
@@ -267,7 +273,8 @@ describe("MatrixRTC proof: Synapse, lk-jwt-service, LiveKit and coturn with the 
         assert.match(tooLong.body.error, /allowed maximum \(86400000ms\)/);
     });
 
-    it("exchanges Synapse's OpenID token at lk-jwt-service for a LiveKit token that LiveKit accepts", async () => {
+    it("exchanges Synapse's OpenID token at lk-jwt-service for a LiveKit token that LiveKit accepts", async function () {
+        if (!lkJwtAvailable) this.skip();
         const oid = await call(`${hs}/_matrix/client/v3/user/${encodeURIComponent(userId)}/openid/request_token`, "POST", {}, accessToken);
         assert.equal(oid.status, 200, JSON.stringify(oid.body));
         assert.equal(oid.body.matrix_server_name, serverName);
@@ -279,7 +286,8 @@ describe("MatrixRTC proof: Synapse, lk-jwt-service, LiveKit and coturn with the 
         assert.equal(v.status, 200, `LiveKit refused the token: ${JSON.stringify(v.body)}\n${logs()}`);
     });
 
-    it("refuses an OpenID token presented for another homeserver", async () => {
+    it("refuses an OpenID token presented for another homeserver", async function () {
+        if (!lkJwtAvailable) this.skip();
         const oid = await call(`${hs}/_matrix/client/v3/user/${encodeURIComponent(userId)}/openid/request_token`, "POST", {}, accessToken);
         const foreign = { ...oid.body, matrix_server_name: `127.0.0.1:${P.lkMetrics}` };
         const sfu = await call(`${jwtUrl}/sfu/get`, "POST", { room: "!call:example", openid_token: foreign, device_id: "PROOFDEVICE" });
