@@ -16,8 +16,8 @@ describe("cluster and namespaces components", function () {
             assert.ok(ns, `namespace ${NAMESPACES[key]} registered`);
             const labels = ns.inputs.metadata.labels;
             const exception = POD_SECURITY_EXCEPTIONS[key];
-            // Written out: only the call servers' media relays and node-exporter need host access.
-            const enforced: Partial<Record<NamespaceKey, string>> = { calls: "privileged", monitoring: "privileged" };
+            // Written out: only the call servers' media relays, node-exporter and the LI proxy's host port need host access.
+            const enforced: Partial<Record<NamespaceKey, string>> = { calls: "privileged", monitoring: "privileged", liProxy: "privileged" };
             assert.strictEqual(labels[ENFORCE], enforced[key] ?? "restricted", key);
             assert.strictEqual(labels["pod-security.kubernetes.io/audit"], "restricted");
             assert.strictEqual(labels["pod-security.kubernetes.io/warn"], "restricted");
