@@ -1,6 +1,7 @@
 // Names and shapes that several components agree on. A component that needs
 // another's endpoint imports it from here, so a rename happens in one place.
 import type * as pulumi from "@pulumi/pulumi";
+import { ROLLING_SURGE_PODS } from "../sizing/connections";
 import type { DiskType, NodeRole } from "../sizing/types";
 
 /** Prefix of node labels kubelets cannot set on themselves (the NodeRestriction
@@ -177,7 +178,7 @@ export function longestRequestSeconds(maxUploadBytes: number): number {
 
 /** maxSurge of every autoscaled Synapse Deployment: during a rollout at the HPA maximum, this many extra pods
  * per pool hold database connections, and the PostgreSQL role's connection limit leaves room for them. */
-export const ROLLING_MAX_SURGE = 1;
+export const ROLLING_MAX_SURGE = ROLLING_SURGE_PODS;
 
 /**
  * What a component exposes for the monitoring stack to scrape: its pods carry

@@ -56,6 +56,16 @@ export function totalConnections(counts: Readonly<Record<WorkerType, number>>, p
     return total;
 }
 
+/** Extra pods a rolling update of an autoscaled pool runs beside the old ones (its maxSurge). */
+export const ROLLING_SURGE_PODS = 1;
+
+/** Connections the surge pods of every autoscaled pool hold during a rollout at the HPA maximum. */
+export function surgeConnections(counts: Readonly<Record<WorkerType, number>>, pools: PoolSizes): number {
+    return (Object.keys(counts) as WorkerType[])
+        .filter((t) => WORKER_RULES[t].autoscaled && counts[t] > 0)
+        .reduce((a, t) => a + ROLLING_SURGE_PODS * poolOf(t, pools).cpMax, 0);
+}
+
 /**
  * HPA maxima for the autoscaled types: add replicas one at a time, taking
  * turns, while the budget still holds, up to twice the planned count. The
@@ -67,7 +77,8 @@ export function autoscaleMaxima(
     maxConnections: number,
 ): Record<WorkerType, number> {
     const maxima = { ...counts };
-    let total = totalConnections(counts, pools);
+    // A rollout at the maxima runs one surge pod per autoscaled pool: the budget holds with them too.
+    let total = totalConnections(counts, pools) + surgeConnections(counts, pools);
     const scalable = (Object.keys(counts) as WorkerType[]).filter((t) => WORKER_RULES[t].autoscaled && counts[t] > 0);
     let grew = true;
     while (grew) {

@@ -6,6 +6,7 @@ import {
     poolOf,
     poolSizes,
     requiredMaxConnections,
+    surgeConnections,
     totalConnections,
     withinBudget,
     BUDGET_PERCENT,
@@ -135,7 +136,7 @@ export function computePlan(input: SizingInput): Plan {
     const pools = poolSizes(b);
     const guideMaxConnections = Number(step(b, (t) => t.postgres.max_connections));
     const total = totalConnections(counts, pools);
-    const required = requiredMaxConnections(total, guideMaxConnections);
+    const required = requiredMaxConnections(total + surgeConnections(counts, pools), guideMaxConnections);
     const override = input.overrides?.postgresMaxConnections;
     if (override !== undefined && (!Number.isInteger(override) || override < required)) {
         problems.push(

@@ -140,7 +140,10 @@ describe("data layer generators", () => {
                     ["UTF8", "C", "C"],
                 );
                 assert.equal(c.postgresql.synchronous.number, 1);
-                assert.equal(c.managed.roles[0]!.connectionLimit, plan.postgres.connections.totalAtMaxReplicas);
+                // Room for every pool at its HPA maximum plus one surge pod of each autoscaled pool (synchrotron, generic).
+                const w = plan.synapse.workers;
+                assert.equal(c.managed.roles[0]!.connectionLimit, plan.postgres.connections.totalAtMaxReplicas + w.synchrotron.cpMax + w.generic.cpMax);
+                assert.ok(c.managed.roles[0]!.connectionLimit < plan.postgres.maxConnections);
             }
             assert.match(scheduledBackupSpec(pgInputs).spec.schedule, /^(\S+\s+){5}\S+$/);
         });

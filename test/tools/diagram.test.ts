@@ -29,7 +29,7 @@ describe("plan diagram", () => {
         assert.match(svg, /32 vCPU, 128 GiB, 4,000 GB NVME/);
         assert.match(svg, /LiveKit x 5 /);
         assert.match(svg, /UDP 50000-59999 \(LiveKit\)/);
-        assert.match(svg, /synchrotron 18-19 \(HPA\)/);
+        assert.match(svg, /synchrotron 18, generic 8,/);
     });
 
     it("escapes text and is a single well-formed svg element", () => {
