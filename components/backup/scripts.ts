@@ -70,8 +70,11 @@ set -eu
 ${STAMP}
 export RCLONE_CONFIG_VAULT_TYPE=crypt
 export RCLONE_CONFIG_VAULT_REMOTE="backup:\${BACKUP_BUCKET}/${BACKUP_PREFIXES.keyVault}"
-RCLONE_CONFIG_VAULT_PASSWORD="$(rclone obscure "$(cat "\${KEY_DIR}/password")")"
-RCLONE_CONFIG_VAULT_PASSWORD2="$(rclone obscure "$(cat "\${KEY_DIR}/salt")")"
+# The crypt keys come from the mounted Secret at run time; rclone wants them obscured.
+OBSCURED_KEY="$(rclone obscure "$(cat "\${KEY_DIR}/password")")"
+OBSCURED_SALT="$(rclone obscure "$(cat "\${KEY_DIR}/salt")")"
+RCLONE_CONFIG_VAULT_PASSWORD=$OBSCURED_KEY
+RCLONE_CONFIG_VAULT_PASSWORD2=$OBSCURED_SALT
 export RCLONE_CONFIG_VAULT_PASSWORD RCLONE_CONFIG_VAULT_PASSWORD2
 archive="\${WORK_DIR}/key-vault-\${stamp}.tar"
 tar -C "\${VAULT_DIR}" -cf "\${archive}" .

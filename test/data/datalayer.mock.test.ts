@@ -174,7 +174,8 @@ describe("DataLayer under Pulumi mocks", function () {
         const pab = rs.find((r) => r.type === "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")!;
         for (const k of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"]) assert.equal(pab.inputs[k], true, k);
         const policies = rs.filter((r) => r.type === "aws:iam/userPolicy:UserPolicy").map((r) => JSON.parse(r.inputs.policy as string));
-        assert.equal(policies.length, 2);
+        // Synapse (read-write), the LI instance and the media mirror (both read-only).
+        assert.equal(policies.length, 3);
         assert.ok(policies.every((p) => JSON.stringify(p).includes("arn:aws:s3:::media-bucket")));
     });
 });

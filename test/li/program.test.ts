@@ -143,6 +143,9 @@ describe("LI instance under the real program (dev stack, provider aws)", functio
     it("deploys nothing of LI when matrix:li.enabled is false", async () => {
         const off = await runProgram({ config: { ...dev, "matrix:li": { enabled: false } } });
         assert.equal(off.resources.filter((r) => r.type === "matrix:li:LawfulIntercept").length, 0);
-        assert.equal(off.resources.filter((r) => r.inputs?.metadata?.namespace === NAMESPACES.liProxy).length, 0);
+        // The namespace itself stays (namespaces are never deleted) with its default-deny policy; nothing runs there.
+        const inProxyNs = off.resources.filter((r) => r.inputs?.metadata?.namespace === NAMESPACES.liProxy);
+        assert.deepEqual(inProxyNs.map((r) => r.type), ["kubernetes:networking.k8s.io/v1:NetworkPolicy"]);
+        assert.deepEqual(inProxyNs[0]!.inputs.spec, { podSelector: {}, policyTypes: ["Ingress"] });
     });
 });
