@@ -29,7 +29,8 @@ export interface ObjectStoreArgs {
 }
 
 export const CREDENTIAL_SECRETS: Readonly<Record<Consumer, string>> = { synapse: "synapse-media-s3", li: "li-media-s3", backup: "backup-media-s3" };
-const CONSUMERS: readonly Consumer[] = ["synapse", "li", "backup"];
+/** Everyone with media-store credentials of their own (read-write for Synapse, read-only for LI and the mirror). */
+export const CONSUMERS: readonly Consumer[] = ["synapse", "li", "backup"];
 
 function credentialSecret(c: Consumer, namespace: string, keyId: pulumi.Input<string>, secret: pulumi.Output<string>, parent: pulumi.Resource) {
     return new k8s.core.v1.Secret(

@@ -478,8 +478,7 @@ function bootstrapMinio(prog: Programs, rendered: RenderedDeployment, layout: Lo
             PATH: `${path.dirname(prog.mc)}:${process.env.PATH}`,
             MINIO_ROOT_USER: secrets.minioRootUser,
             MINIO_ROOT_PASSWORD: secrets.minioRootPassword,
-            SYNAPSE_SECRET_KEY: secrets.consumerSecretKeys.synapse,
-            LI_SECRET_KEY: secrets.consumerSecretKeys.li,
+            ...Object.fromEntries(Object.entries(secrets.consumerSecretKeys).map(([c, key]) => [`${c.toUpperCase()}_SECRET_KEY`, key])),
         },
     });
     fs.writeFileSync(path.join(layout.logDir, "minio-bootstrap.log"), `${r.stdout}${r.stderr}`);

@@ -57,6 +57,9 @@ export async function renderDeployment(req: RenderRequest = {}): Promise<Rendere
     const stack = req.stack ?? "dev";
     const config = { ...stackConfigBlock(stack) };
     if (req.ccu !== undefined) config["matrix:ccu"] = req.ccu;
+    // The local boot runs no clamd yet: Synapse's scanner module is proven on its own with real clamd
+    // (test/antivirus/scan.proof.test.ts), so the local files are rendered without it.
+    config["matrix:antivirus"] = { ...((config["matrix:antivirus"] as Record<string, unknown> | undefined) ?? {}), enabled: false };
     const run = await runProgram({ stack, config });
     const plan = unwrapSecrets(run.outputs.plan) as Plan;
     const endpoints = unwrapSecrets(run.outputs.dataEndpoints) as {

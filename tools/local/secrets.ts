@@ -4,6 +4,8 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { SECRET_FILES } from "../../components/synapse/homeserver";
+import { CONSUMERS } from "../../components/data/objectstore";
+import type { Consumer } from "../../components/data/objectstore/policies";
 import { redisAuthConf, sentinelAuthConf } from "../../components/data/redis/config";
 
 const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -32,7 +34,8 @@ export interface LocalSecrets {
     readonly minioRootUser: string;
     readonly minioRootPassword: string;
     /** Secret keys of the MinIO consumers (access key ids are names, see objectstore/policies.ts). */
-    readonly consumerSecretKeys: { readonly synapse: string; readonly li: string };
+    /** One secret key per media-store consumer the program creates (the bootstrap script reads <CONSUMER>_SECRET_KEY). */
+    readonly consumerSecretKeys: Readonly<Record<Consumer, string>>;
     /** Paths of the files written. */
     readonly files: {
         readonly registrationSharedSecret: string;
@@ -65,7 +68,7 @@ export function writeSecrets(mounts: Readonly<Record<string, string>>, dirs: { s
         redisPassword,
         minioRootUser: `root${randomPassword(8)}`,
         minioRootPassword: randomPassword(32),
-        consumerSecretKeys: { synapse: randomPassword(40), li: randomPassword(40) },
+        consumerSecretKeys: Object.fromEntries(CONSUMERS.map((c) => [c, randomPassword(40)])) as Record<Consumer, string>,
         files: {
             registrationSharedSecret: path.join(synapseDir, SECRET_FILES.registration),
             redisAuthConf: redisAuth,
