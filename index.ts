@@ -58,7 +58,7 @@ export default function main(): Record<string, unknown> {
     const calls = new Calls(
         "calls",
         callsArgsFromConfig(cfg, plan, { callAddresses: cluster.aws?.callAddresses }, data.livekitRedis),
-        { provider: cluster.provider, dependsOn: [namespaces, data] },
+        { provider: cluster.provider, dependsOn: [namespaces, controllers, data] },
     );
     // clamd, which Synapse's scanner module streams every stored file to.
     const av = cfg.antivirus;
@@ -83,7 +83,7 @@ export default function main(): Record<string, unknown> {
         calls,
         antivirus ? { host: antivirus.host, port: antivirus.port, timeoutSeconds: av.timeoutSeconds, onError: av.onError } : undefined,
     );
-    new Monitoring(
+    const monitoring = new Monitoring(
         "monitoring",
         {
             plan,
@@ -91,7 +91,8 @@ export default function main(): Record<string, unknown> {
             storageClass: cluster.storageClasses.ssd,
             alertmanager: cfg.monitoring.alertmanager,
             ...(backup.settings.target ? { backupSchedule: backup.settings.postgres.schedule } : {}),
-            installOperator: true,
+            // The Prometheus operator's CRDs, unless the stack declares the cluster already has them.
+            installOperator: !controllers.serves("monitoring.coreos.com"),
         },
         { provider: cluster.provider, dependsOn: [namespaces] },
     );
@@ -112,7 +113,7 @@ export default function main(): Record<string, unknown> {
         synapse: apps.synapse.summary,
         storageClasses: cluster.storageClasses,
         /** Which release installs each CRD group this stack uses ("preinstalled": the cluster already has it). */
-        crdInstallers: controllers.crdInstallers,
+        crdInstallers: { ...controllers.crdInstallers, ...monitoring.crdInstallers },
         /** Which call server runs which LiveKit and coturn instance; the TURN host's DNS lists the coturn servers' addresses. */
         callServers: calls.placement,
         dataEndpoints: data.endpoints,

@@ -33,6 +33,8 @@ export interface MonitoringArgs {
 }
 
 export class Monitoring extends pulumi.ComponentResource {
+    /** API group -> the release of this component that installs its CRDs (empty when the cluster has them). */
+    readonly crdInstallers: Readonly<Record<string, string>> = {};
     constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
         super("matrix:monitoring:Monitoring", name, {}, opts);
         const parent = this;
@@ -60,7 +62,9 @@ export class Monitoring extends pulumi.ComponentResource {
         const helm = (r: ReleaseArgs, deps: pulumi.Resource[] = []) => new k8s.helm.v3.Release(r.name, { ...r }, { parent, dependsOn: deps });
         const crdDeps: pulumi.Resource[] = [];
         if (args.installOperator) {
-            crdDeps.push(helm(prometheusStackRelease(args.plan, { storageClass: args.storageClass, alertmanager: args.alertmanager }), [grafanaSecret, receiverSecret]));
+            const release = prometheusStackRelease(args.plan, { storageClass: args.storageClass, alertmanager: args.alertmanager });
+            crdDeps.push(helm(release, [grafanaSecret, receiverSecret]));
+            this.crdInstallers = { "monitoring.coreos.com": release.name };
         }
         helm(lokiRelease(args.plan, args.storageClass));
         helm(alloyRelease());
