@@ -128,7 +128,7 @@ describe("tier-change diff: arguments", () => {
         assert.equal(c["matrix:ccu"], 5000);
         assert.equal(c["matrix:data"].storageFloorCcu, 20000);
         assert.deepEqual(c["matrix:data"].objectStore.pools, [{ servers: 4 }]);
-        assert.ok(c["matrix:data"].postgres.backup, "the stack's own data settings are kept");
+        assert.ok(c["matrix:backup"].target, "the stack's other settings are kept");
     });
 });
 
