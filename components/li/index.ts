@@ -40,6 +40,8 @@ export interface LiHosts {
 
 export interface LiArgs {
     readonly plan: Plan;
+    /** The plan at matrix:data.storageFloorCcu when that is larger: claims are sized by it and never shrink. */
+    readonly storagePlan?: Plan;
     readonly config: LiConfig;
     readonly serverName: string;
     readonly hosts: LiHosts;
@@ -73,6 +75,7 @@ export class LawfulIntercept extends pulumi.ComponentResource {
         const parent = this;
         const li = NAMESPACES.li;
         const size = liSizing(args.plan);
+        const claimSizes = liSizing(args.storagePlan ?? args.plan);
         const cfg = args.config;
         const intervalSeconds = maxIntervalSeconds(cfg.sync.schedule);
         const hosts = args.hosts;
@@ -105,10 +108,10 @@ export class LawfulIntercept extends pulumi.ComponentResource {
         // Claims on the ssd class, sized from the plan; kept when removed (LI data and its audit log).
         const keep = { parent, retainOnDelete: true };
         const claims = [
-            new k8s.core.v1.PersistentVolumeClaim(`data-${LI_NAMES.postgres}-0`, claim(`data-${LI_NAMES.postgres}-0`, li, args.storageClass, size.postgres.storageGB), keep),
-            new k8s.core.v1.PersistentVolumeClaim(LI_NAMES.syncWork, claim(LI_NAMES.syncWork, li, args.storageClass, size.dumpStorageGB), { parent }),
+            new k8s.core.v1.PersistentVolumeClaim(`data-${LI_NAMES.postgres}-0`, claim(`data-${LI_NAMES.postgres}-0`, li, args.storageClass, claimSizes.postgres.storageGB), keep),
+            new k8s.core.v1.PersistentVolumeClaim(LI_NAMES.syncWork, claim(LI_NAMES.syncWork, li, args.storageClass, claimSizes.dumpStorageGB), { parent }),
             new k8s.core.v1.PersistentVolumeClaim(LI_NAMES.syncState, claim(LI_NAMES.syncState, li, args.storageClass, 1), keep),
-            new k8s.core.v1.PersistentVolumeClaim(LI_NAMES.accessLog, claim(LI_NAMES.accessLog, NAMESPACES.liProxy, args.storageClass, size.accessLogStorageGB), keep),
+            new k8s.core.v1.PersistentVolumeClaim(LI_NAMES.accessLog, claim(LI_NAMES.accessLog, NAMESPACES.liProxy, args.storageClass, claimSizes.accessLogStorageGB), keep),
         ];
 
         // PostgreSQL.
