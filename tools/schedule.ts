@@ -16,7 +16,9 @@ export function scheduleRun(run: ProgramRun): { pods: PodDemand[]; result: Sched
     const local = new Set([classes.nvme, classes.hdd].filter((c): c is string => typeof c === "string"));
     const pods = podDemands(run.resources, local);
     const servers = planServers(plan, localVolumeSlots(run.resources, SERVER_LABEL));
-    return { pods, result: schedulability(pods, servers, (p) => p.withVolume) };
+    // A pod with its own volume, or pinned to one server (a call server's LiveKit advertises that server's
+    // address), waits for that server rather than moving.
+    return { pods, result: schedulability(pods, servers, (p) => p.withVolume || SERVER_LABEL in p.nodeSelector) };
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(0)}%`;

@@ -123,7 +123,9 @@ const STATELESS_ROLES = new Set(["app", "calls"]);
 
 /** A server, its disks or their attachments, of a role that keeps no data (read from the server's tags). */
 function isStatelessServerPart(r: Registered): boolean {
-    if (!r.type.startsWith("aws:ec2/instance") && !r.type.startsWith("aws:ebs/volume") && !r.type.startsWith("aws:ec2/volumeAttachment")) return false;
+    // A removed call server's Elastic IP goes with it: its address was that server's alone.
+    const serverParts = ["aws:ec2/instance", "aws:ebs/volume", "aws:ec2/volumeAttachment", "aws:ec2/eip:", "aws:ec2/eipAssociation"];
+    if (!serverParts.some((t) => r.type.startsWith(t))) return false;
     const tags = (r.inputs.tags ?? {}) as Record<string, string>;
     const server = Object.entries(tags).find(([k]) => k.endsWith("/server"))?.[1] ?? r.name.replace(/^cluster-/, "");
     const role = server.replace(/-\d+(-data-\d+)?(-attach.*)?$/, "");
