@@ -3,7 +3,7 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config";
-import { OFFICIAL_SYNAPSE_REPOSITORIES, PROJECT_SYNAPSE_IMAGE, type SynapseSectionConfig } from "../config/sections/synapse";
+import { OFFICIAL_SYNAPSE_REPOSITORIES, PROJECT_SYNAPSE_IMAGE } from "../config/sections/synapse";
 import type { Plan } from "../sizing/types";
 import type { Calls } from "./calls";
 import { LK_JWT_PUBLIC_PATHS } from "./calls/jwt";
@@ -39,8 +39,7 @@ export function edgeProblems(cfg: StackConfig): string[] {
  * crash-loops without it) and the ClamAV scanner module; media always goes to
  * the object store, so they are refused before anything is built.
  */
-export function synapseImageProblems(stackConfig: StackConfig): string[] {
-    const cfg = stackConfig as unknown as SynapseSectionConfig;
+export function synapseImageProblems(cfg: StackConfig): string[] {
     const repository = cfg.synapse.image.replace(/(@sha256:[a-f0-9]{64}|:[A-Za-z0-9._-]+)$/, "");
     if (!(OFFICIAL_SYNAPSE_REPOSITORIES as readonly string[]).includes(repository)) return [];
     return [

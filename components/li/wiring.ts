@@ -5,14 +5,11 @@ import { computePlan } from "../../sizing";
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../../config";
-import type { LiConfig } from "../../config/sections/li";
-import type { SynapseSectionConfig } from "../../config/sections/synapse";
 import type { Plan } from "../../sizing/types";
 import type { DataEndpoints } from "../contracts";
 import { LawfulIntercept, liHosts } from ".";
 
-type ClusterView = { provider: "aws" | "existing"; liAdminCidrs?: string[]; vpcCidr?: string };
-const view = (c: StackConfig) => c as unknown as SynapseSectionConfig & { li: LiConfig; cluster: ClusterView };
+const view = (c: StackConfig) => c;
 
 /** Problems across sections, reported with the other config errors. */
 export function liProblems(stackConfig: StackConfig): string[] {
