@@ -1,21 +1,2 @@
-import * as net from "node:net";
-
-/** A port free on 127.0.0.1 right now (the kernel picks it; others run tests on this machine too). */
-export function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const srv = net.createServer();
-        srv.unref();
-        srv.on("error", reject);
-        srv.listen(0, "127.0.0.1", () => {
-            const addr = srv.address() as net.AddressInfo;
-            srv.close(() => resolve(addr.port));
-        });
-    });
-}
-
-export async function freePorts(n: number): Promise<number[]> {
-    const out = new Set<number>();
-    for (let i = 0; out.size < n && i < n * 20; i++) out.add(await freePort());
-    if (out.size < n) throw new Error(`could not find ${n} distinct free ports`);
-    return [...out];
-}
+// Free loopback ports for tests: the same kernel-chosen ports the local boot uses.
+export { freePort, freePorts } from "../../tools/local/ports";
