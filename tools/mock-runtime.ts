@@ -231,6 +231,50 @@ const mocks: pulumi.runtime.Mocks = {
     },
 };
 
+/**
+ * Each run reloads the program's modules (so config read at load time is the
+ * run's), which makes ts-node transpile every file again: memoise its output by
+ * file and source text, so a reload costs a lookup (the source is unchanged).
+ */
+function memoiseTranspilation(): void {
+    const service = (process as any)[Symbol.for("ts-node.register.instance")];
+    if (!service || service.__matrixMemoised) return;
+    const compile = service.compile.bind(service);
+    const memo = new Map<string, string>();
+    service.compile = (code: string, fileName: string, lineOffset?: number) => {
+        const key = `${fileName}\0${lineOffset ?? 0}\0${code}`;
+        let out = memo.get(key);
+        if (out === undefined) {
+            out = compile(code, fileName, lineOffset) as string;
+            memo.set(key, out);
+        }
+        return out;
+    };
+    service.__matrixMemoised = true;
+}
+
+/**
+ * The SDK takes a stack trace for every promise and resource (`new Error().stack`,
+ * no message); with ts-node's source-map-support installed each one was mapped
+ * back to TypeScript, and formatting them at all cost most of a run. During a
+ * run those message-less traces are empty (the mock needs no source positions);
+ * errors with a message keep V8's own trace (positions in the transpiled
+ * JavaScript, which keeps its lines).
+ */
+function plainStackTrace(error: Error, frames: NodeJS.CallSite[]): string {
+    const head = error.message === "" && error.name === "Error" ? "" : `${error.name}: ${error.message}`;
+    if (head === "") return "";
+    return [head, ...frames.map((f) => `    at ${f.toString()}`)].join("\n");
+}
+
+function withPlainStackTraces<T>(body: () => Promise<T>): Promise<T> {
+    const saved = Error.prepareStackTrace;
+    Error.prepareStackTrace = plainStackTrace;
+    return body().finally(() => {
+        Error.prepareStackTrace = saved;
+    });
+}
+
 function clearProgramModules(): void {
     const nodeModules = `${path.sep}node_modules${path.sep}`;
     const keep = new Set([__filename, path.join(__dirname, "mock-invokes.ts")]);
@@ -248,7 +292,7 @@ export interface ProgramError extends Error {
 let queue: Promise<unknown> = Promise.resolve();
 
 export function runProgram(options: RunOptions = {}): Promise<ProgramRun> {
-    const run = queue.then(() => runOnce(options));
+    const run = queue.then(() => withPlainStackTraces(() => runOnce(options)));
     queue = run.catch(() => undefined);
     return run;
 }
@@ -301,6 +345,7 @@ async function runOnce(options: RunOptions): Promise<ProgramRun> {
     const onRejection = (reason: unknown) => failures.push(reason);
     process.on("unhandledRejection", onRejection);
 
+    memoiseTranspilation();
     clearProgramModules();
     let programError: unknown;
     try {
