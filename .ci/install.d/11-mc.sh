@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# needs: go (no Debian package): runs beside the apt-get install in .ci/run
 # MinIO client (mc) from the Go module proxy: the local boot runs the program's
 # own MinIO bootstrap script (bucket, per-consumer users and policies) with it.
 # Like the server, mc tags releases outside semver: the pin is the module's

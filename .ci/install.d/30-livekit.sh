@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# needs: go (no Debian package): runs beside the apt-get install in .ci/run
 # LiveKit server (the SFU of the calls component) at the version of the default
 # matrix:calls LiveKit image tag (config/sections/calls-versions.json).
 # v1.13.6 and later replace three pion modules with LiveKit forks in go.mod,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# needs: go (no Debian package): runs beside the apt-get install in .ci/run
 # lk-jwt-service (Element Call's LiveKit authorisation service) at the version
 # of the default matrix:calls image tag. Its go.mod names the module
 # `lk-jwt-service`, not github.com/element-hq/lk-jwt-service, so the module
@@ -18,8 +19,10 @@ if [[ -x "${dir}/bin/lk-jwt-service" ]]; then
 fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-if ! { git clone --quiet --depth 1 --branch "${version}" "${REPO}" "${work}/src" 2>/dev/null \
-    || git clone --quiet --branch "${version}" "${REPO}" "${work}/src" 2>/dev/null; }; then
+# Bounded: where GitHub is unreachable a connect can hang for minutes.
+export GIT_TERMINAL_PROMPT=0
+if ! { timeout 60 git clone --quiet --depth 1 --branch "${version}" "${REPO}" "${work}/src" 2>/dev/null \
+    || timeout 120 git clone --quiet --branch "${version}" "${REPO}" "${work}/src" 2>/dev/null; }; then
     # CI reaches only package registries, and the module proxy cannot serve this
     # module (see above): the token-exchange proof then says so and does not run.
     echo "${name}: cannot fetch ${REPO} (only package registries are reachable); not installed" >&2

@@ -41,6 +41,22 @@ export interface ClusterFacts {
     readonly callAddresses?: Readonly<Record<string, pulumi.Input<string>>>;
 }
 
+/**
+ * The networks the call servers' own (host) addresses are in, and the internal
+ * ones TURN relays must never reach. Host-network LiveKit reaches its Redis from
+ * the first (the data layer's policy admits them), so both components read this.
+ */
+export function callNetworks(cfg: CallsStackConfig): { readonly nodeCidrs: string[]; readonly internalCidrs: string[] } {
+    const c = cfg.calls;
+    if (cfg.cluster.provider === "aws") {
+        const o = awsOptionsFromConfig(cfg.cluster);
+        // Call servers sit in the public subnets (inventory.ts).
+        return { nodeCidrs: subnetLayout(o.vpcCidr, o.zoneCount).public, internalCidrs: [o.vpcCidr, o.podCidr, o.serviceCidr] };
+    }
+    // Unset: any private-network host (the Redis password still guards it); narrow it with matrix:calls.nodeCidrs.
+    return { nodeCidrs: c.nodeCidrs.length > 0 ? [...c.nodeCidrs] : [...PRIVATE_NETWORKS], internalCidrs: [...c.internalCidrs] };
+}
+
 export function callsArgsFromConfig(
     cfg: CallsStackConfig,
     plan: Plan,
@@ -48,21 +64,15 @@ export function callsArgsFromConfig(
     livekitRedis: CallsArgs["livekitRedis"],
 ): CallsArgs {
     const c = cfg.calls;
-    let addresses: Record<string, pulumi.Input<string>> | undefined;
-    let nodeCidrs: string[];
-    let internalCidrs: string[];
-    if (cfg.cluster.provider === "aws") {
-        const o = awsOptionsFromConfig(cfg.cluster);
-        addresses = cluster.callAddresses ? { ...cluster.callAddresses } : undefined;
-        // Call servers sit in the public subnets (inventory.ts).
-        nodeCidrs = subnetLayout(o.vpcCidr, o.zoneCount).public;
-        internalCidrs = [o.vpcCidr, o.podCidr, o.serviceCidr];
-    } else {
-        addresses = c.addresses ? Object.fromEntries(c.addresses.map((a, i) => [serverName(i), a])) : undefined;
-        // Unset: any private-network host (the Redis password still guards it); narrow it with matrix:calls.nodeCidrs.
-        nodeCidrs = c.nodeCidrs.length > 0 ? [...c.nodeCidrs] : [...PRIVATE_NETWORKS];
-        internalCidrs = [...c.internalCidrs];
-    }
+    const addresses: Record<string, pulumi.Input<string>> | undefined =
+        cfg.cluster.provider === "aws"
+            ? cluster.callAddresses
+                ? { ...cluster.callAddresses }
+                : undefined
+            : c.addresses
+              ? Object.fromEntries(c.addresses.map((a, i) => [serverName(i), a]))
+              : undefined;
+    const { nodeCidrs, internalCidrs } = callNetworks(cfg);
     return {
         plan,
         serverName: cfg.domain,

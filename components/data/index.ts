@@ -22,8 +22,6 @@ export interface DataLayerArgs {
     readonly storageClasses?: Readonly<Record<"ssd" | "nvme" | "hdd", string>>;
     /** Whether the cluster serves monitoring.coreos.com (Controllers.serves); without it no PodMonitor is created. Default false. */
     readonly monitoringCrds?: boolean;
-    /** Networks of the call servers: LiveKit runs on their host network, so only an ipBlock lets it reach its Redis. */
-    readonly callServerCidrs?: readonly string[];
 }
 
 export class DataLayer extends pulumi.ComponentResource {
@@ -85,7 +83,6 @@ export class DataLayer extends pulumi.ComponentResource {
                 storageClass: sc.ssd,
                 volumeGiB: redisGiB("livekit"),
                 ...timing,
-                ...(args.callServerCidrs ? { hostNetworkClientCidrs: args.callServerCidrs } : {}),
             },
             { parent: this },
         );

@@ -65,7 +65,7 @@ export class RedisHaGroup extends pulumi.ComponentResource {
         // Redis, Sentinel and HAProxy talk to each other and to their clients inside the group's namespace only.
         new k8s.networking.v1.NetworkPolicy(
             `${n.base}-ingress`,
-            allowFromNamespaces(`${n.base}-ingress`, args.namespace, { "app.kubernetes.io/instance": n.base }, [REDIS_PORT, SENTINEL_PORT], [args.namespace], args.hostNetworkClientCidrs),
+            allowFromNamespaces(`${n.base}-ingress`, args.namespace, { "app.kubernetes.io/instance": n.base }, [REDIS_PORT, SENTINEL_PORT], [args.namespace]),
             { parent },
         );
         if (args.haproxy) {

@@ -57,6 +57,51 @@ describe("calls under the real program", function () {
                 for (const [server, addrs] of byServer) assert.equal(new Set(addrs).size, 1, server);
             });
 
+            it("lets host-network LiveKit reach its Redis: the policy in front of the Sentinels and servers LiveKit names admits every call server's subnet", () => {
+                // Side one: where LiveKit connects (livekit.yaml's Sentinels), and from which servers (the call servers' instances and subnets).
+                const lkConfig = named(run, "kubernetes:core/v1:ConfigMap", "livekit-config", "matrix-calls");
+                const redis = YAML.parse(lkConfig.inputs.data["livekit.yaml"]).redis;
+                const sentinelPorts = (redis.sentinel_addresses as string[]).map((a) => Number(a.split(":").pop()));
+                const sentinelService = (redis.sentinel_addresses as string[])[0].split(".")[0];
+                const subnets = new Map(of(run, "aws:ec2/subnet:Subnet").map((s) => [`${s.name}-id`, s.inputs.cidrBlock as string]));
+                const callInstances = of(run, "aws:ec2/instance:Instance").filter((i) => /-calls-\d+$/.test(i.name));
+                assert.equal(callInstances.length, plan.nodePools.calls.count);
+                // Side two: the NetworkPolicies selecting the pods behind that Sentinel Service (and the Redis servers they hand out).
+                const svc = named(run, "kubernetes:core/v1:Service", sentinelService, "matrix-calls");
+                const podLabels = svc.inputs.spec.selector as Record<string, string>;
+                const policies = of(run, "kubernetes:networking.k8s.io/v1:NetworkPolicy").filter(
+                    (p) => p.inputs.metadata.namespace === "matrix-calls" && Object.entries(p.inputs.spec.podSelector.matchLabels ?? {}).every(([k, v]) => podLabels[k] === v),
+                );
+                const admitted = policies.flatMap((p) =>
+                    (p.inputs.spec.ingress ?? []).flatMap((rule: any) =>
+                        (rule.from ?? []).filter((f: any) => f.ipBlock).map((f: any) => ({ cidr: f.ipBlock.cidr as string, ports: (rule.ports ?? []).map((x: any) => x.port as number) })),
+                    ),
+                );
+                // The Redis servers Sentinel hands out: the group's other StatefulSet, on its container's port.
+                const redisSets = of(run, "kubernetes:apps/v1:StatefulSet").filter(
+                    (x) => x.inputs.metadata.namespace === "matrix-calls" && x.inputs.spec.template.metadata.labels["app.kubernetes.io/instance"] === podLabels["app.kubernetes.io/instance"] && x.inputs.spec.template.metadata.labels["app.kubernetes.io/component"] !== "sentinel",
+                );
+                const redisPorts = redisSets.flatMap((x) => x.inputs.spec.template.spec.containers.flatMap((c: any) => (c.ports ?? []).filter((p: any) => p.name === "redis").map((p: any) => p.containerPort as number)));
+                assert.ok(redisPorts.length > 0, "no Redis server port found beside the Sentinels");
+                const inCidr = (inner: string, outer: string) => {
+                    const toInt = (ip: string) => ip.split(".").reduce((a, o) => a * 256 + Number(o), 0);
+                    const [ia, ib] = inner.split("/");
+                    const [oa, ob] = outer.split("/");
+                    const size = (bits: string) => 2 ** (32 - Number(bits));
+                    return Number(ib) >= Number(ob) && Math.floor(toInt(ia) / size(ob)) === Math.floor(toInt(oa) / size(ob));
+                };
+                for (const instance of callInstances) {
+                    const subnet = subnets.get(instance.inputs.subnetId);
+                    assert.ok(subnet, `${instance.name}: subnet ${instance.inputs.subnetId} not found`);
+                    for (const port of [...sentinelPorts, ...redisPorts]) {
+                        assert.ok(
+                            admitted.some((a) => inCidr(subnet, a.cidr) && a.ports.includes(port)),
+                            `${instance.name} (subnet ${subnet}) may not reach LiveKit's Redis on port ${port}; admitted: ${JSON.stringify(admitted)}`,
+                        );
+                    }
+                }
+            });
+
             it("shares one generated TURN secret between coturn and Synapse, and keeps secrets out of ConfigMaps", () => {
                 const turn = unwrapSecrets(named(run, "kubernetes:core/v1:Secret", "turn-shared-secret").inputs) as any;
                 const synapse = unwrapSecrets(named(run, "kubernetes:core/v1:Secret", "synapse-secrets").inputs) as any;

@@ -45,8 +45,6 @@ export interface RedisGroupInputs {
     readonly failoverTimeoutMs: number;
     /** HAProxy in front of the master (for clients that cannot use Sentinel). */
     readonly haproxy?: { readonly replicas: number; readonly checkIntervalMs: number; readonly serviceName: string };
-    /** Clients on the host network (LiveKit on the call servers): their nodes' CIDRs, allowed by ipBlock. */
-    readonly hostNetworkClientCidrs?: readonly string[];
 }
 
 export function names(i: RedisGroupInputs) {
