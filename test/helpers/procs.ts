@@ -45,7 +45,9 @@ export class ProcessGroup {
     readonly logs = new Map<ChildProcess, string>();
 
     start(cmd: string, args: string[], opts: SpawnOptions = {}): ChildProcess {
-        const p = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], ...opts });
+        // Its own process group, so stopping it reaches what it started too (a shell's
+        // background loop outlived its shell and kept mocha from exiting).
+        const p = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], detached: true, ...opts });
         let log = "";
         p.stdout?.on("data", (d) => (log = (log + d).slice(-20000)));
         p.stderr?.on("data", (d) => (log = (log + d).slice(-20000)));
@@ -65,19 +67,35 @@ export class ProcessGroup {
             this.procs.map(
                 (p) =>
                     new Promise<void>((resolve) => {
-                        if (p.exitCode !== null || p.signalCode !== null) return resolve();
-                        const t = setTimeout(() => {
-                            p.kill("SIGKILL");
+                        const done = () => {
+                            // Whatever the process left behind in its group goes too.
+                            signalGroup(p, "SIGKILL");
                             resolve();
-                        }, 5000);
+                        };
+                        if (p.exitCode !== null || p.signalCode !== null) return done();
+                        const t = setTimeout(done, 5000);
                         p.once("exit", () => {
                             clearTimeout(t);
-                            resolve();
+                            done();
                         });
-                        p.kill("SIGTERM");
+                        signalGroup(p, "SIGTERM");
                     }),
             ),
         );
+    }
+}
+
+/** Signals a child's whole process group (it leads one: started detached), or the child alone if it does not. */
+function signalGroup(p: ChildProcess, signal: NodeJS.Signals): void {
+    if (p.pid === undefined) return;
+    try {
+        process.kill(-p.pid, signal);
+    } catch {
+        try {
+            p.kill(signal);
+        } catch {
+            /* already gone */
+        }
     }
 }
 
