@@ -50,6 +50,7 @@ export default function main(): Record<string, unknown> {
             config: cfg.data,
             storageClasses: cluster.storageClasses,
             monitoringCrds: controllers.serves("monitoring.coreos.com"),
+            restarterImage: cfg.synapse.image,
             ...(backup.settings.target ? { postgresBackup: { ...backup.settings.target, ...backup.settings.postgres } } : {}),
         },
         { provider: cluster.provider, dependsOn: [namespaces, controllers] },

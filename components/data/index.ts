@@ -22,6 +22,8 @@ export interface DataLayerArgs {
     readonly storageClasses?: Readonly<Record<"ssd" | "nvme" | "hdd", string>>;
     /** Whether the cluster serves monitoring.coreos.com (Controllers.serves); without it no PodMonitor is created. Default false. */
     readonly monitoringCrds?: boolean;
+    /** An image with Python for the object store's restart Job (the Synapse image). */
+    readonly restarterImage: string;
 }
 
 export class DataLayer extends pulumi.ComponentResource {
@@ -97,6 +99,7 @@ export class DataLayer extends pulumi.ComponentResource {
                 storageNamespace: NAMESPACES.storage,
                 storageClass: sc.hdd,
                 consumerNamespaces: { synapse: NAMESPACES.matrix, li: NAMESPACES.li, backup: NAMESPACES.matrix },
+                restarterImage: args.restarterImage,
             },
             { parent: this },
         );

@@ -12,7 +12,8 @@ import type { DataEndpoints } from "../contracts";
 import { allowFromNamespaces } from "./network";
 import { restrictedContainer, restrictedPod } from "./security";
 import { dedicatedPod } from "../../sizing/plan";
-import { API_SERVICE, BOOTSTRAP_RESOURCES, bootstrapScript, consumerSecret, HEADLESS, MINIO_IMAGE, MINIO_PORT, poolClaims, poolRestartNotice, poolStatefulSet, ROOT_SECRET } from "./objectstore/minio";
+import { API_SERVICE, BOOTSTRAP_RESOURCES, bootstrapScript, consumerSecret, HEADLESS, MINIO_IMAGE, MINIO_PORT, MINIO_APP, poolClaims, poolRestartNotice, poolsChecksum, poolStatefulSet, restartArgs, restartJobName, ROOT_SECRET } from "./objectstore/minio";
+import { RESTART_TIMEOUTS, restarterAccess, restarterJob } from "../restarts";
 import { accessKeyId, bucketPolicy, policyName, type Consumer } from "./objectstore/policies";
 import { ledgerOf, poolLayout } from "./objectstore/pools";
 
@@ -26,6 +27,8 @@ export interface ObjectStoreArgs {
     readonly storageClass: string;
     /** Where each consumer's credentials Secret goes. */
     readonly consumerNamespaces: Readonly<Record<Consumer, string>>;
+    /** An image with Python for the restart Job (the Synapse image). */
+    readonly restarterImage: string;
 }
 
 export const CREDENTIAL_SECRETS: Readonly<Record<Consumer, string>> = { synapse: "synapse-media-s3", li: "li-media-s3", backup: "backup-media-s3" };
@@ -54,7 +57,7 @@ export class MediaObjectStore extends pulumi.ComponentResource {
             const layout = poolLayout(args.plan, args.ledger);
             if (layout.errors.length > 0) throw new Error(layout.errors.join("\n"));
             this.poolLedger = ledgerOf(layout);
-            const notice = poolRestartNotice(args.ledger?.length ?? 0, layout.pools.length, args.storageNamespace);
+            const notice = poolRestartNotice(args.ledger?.length ?? 0, layout.pools, args.storageNamespace);
             if (notice) pulumi.log.warn(notice, this);
             this.endpoint = this.minio(args, layout);
         }
@@ -93,6 +96,14 @@ export class MediaObjectStore extends pulumi.ComponentResource {
                 }),
             );
         }
+
+        // A new pool changes every server's arguments: once its servers exist, all servers restart together.
+        const checksum = poolsChecksum(layout.pools, ns);
+        new k8s.batch.v1.Job(
+            "minio-restart",
+            restarterJob(restartJobName(checksum), ns, MINIO_APP, args.restarterImage, restartArgs(ns, checksum)),
+            { parent, dependsOn: [...sets, ...restarterAccess(ns, MINIO_APP, this)], ...RESTART_TIMEOUTS },
+        );
 
         // One server down at a time across all pools (a drain never takes two erasure-set members at once).
         new k8s.policy.v1.PodDisruptionBudget(

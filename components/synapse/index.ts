@@ -9,10 +9,9 @@ import type { Plan } from "../../sizing/types";
 import type { CallEndpoints } from "../calls/matrix";
 import { NAMESPACES, ROLLING_MAX_SURGE, type DataEndpoints } from "../contracts";
 import { configChecksum, SECRET_FILES, synapseConfigFiles, type SynapseSettings } from "./homeserver";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { CLEANUP_CONFIG_MAP, cleanupFiles, mediaCachePlan } from "./media-cache";
-import { configChecksums, reshardJobName, RESTARTER_ACCOUNT, RESTARTER_CONFIG_MAP, restarterJob, restarterRole, rollJobName, type Checksums } from "./restart";
+import { RESTART_TIMEOUTS, restarterAccess, restarterJob } from "../restarts";
+import { configChecksums, reshardArgs, reshardJobName, rollArgs, rollJobName, SYNAPSE_APP, type Checksums } from "./restart";
 import { HTTP_PORT, METRICS_PORT, REPLICATION_PORT } from "./ports";
 import { buildTopology, topologySummary, type Topology } from "./topology";
 import {
@@ -151,33 +150,16 @@ export class Synapse extends pulumi.ComponentResource {
      */
     private coordinatedRestarts(ns: string, image: string, checksums: pulumi.Output<Checksums>, after: pulumi.Resource[]): void {
         const child = { parent: this };
-        const script = new k8s.core.v1.ConfigMap(
-            RESTARTER_CONFIG_MAP,
-            { metadata: { name: RESTARTER_CONFIG_MAP, namespace: ns }, data: { "restarter.py": fs.readFileSync(path.join(__dirname, "restarter.py"), "utf8") } },
-            child,
-        );
-        const account = new k8s.core.v1.ServiceAccount(RESTARTER_ACCOUNT, { metadata: { name: RESTARTER_ACCOUNT, namespace: ns } }, child);
-        const role = new k8s.rbac.v1.Role(RESTARTER_ACCOUNT, restarterRole(ns), child);
-        const binding = new k8s.rbac.v1.RoleBinding(
-            RESTARTER_ACCOUNT,
-            {
-                metadata: { name: RESTARTER_ACCOUNT, namespace: ns },
-                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: RESTARTER_ACCOUNT },
-                subjects: [{ kind: "ServiceAccount", name: RESTARTER_ACCOUNT, namespace: ns }],
-            },
-            child,
-        );
-        const ready = [...after, script, account, role, binding];
-        const timeouts = { customTimeouts: { create: "60m", update: "60m" } };
+        const ready = [...after, ...restarterAccess(ns, SYNAPSE_APP, this)];
         const reshard = new k8s.batch.v1.Job(
             "synapse-reshard",
-            restarterJob<pulumi.Input<string>>(checksums.apply(reshardJobName), ns, image, ["all", ns, checksums.sharding]),
-            { ...child, dependsOn: ready, ...timeouts },
+            restarterJob<pulumi.Input<string>>(checksums.apply(reshardJobName), ns, SYNAPSE_APP, image, reshardArgs(ns, checksums.sharding)),
+            { ...child, dependsOn: ready, ...RESTART_TIMEOUTS },
         );
         new k8s.batch.v1.Job(
             "synapse-roll",
-            restarterJob<pulumi.Input<string>>(checksums.apply(rollJobName), ns, image, ["rolling", ns]),
-            { ...child, dependsOn: [...ready, reshard], ...timeouts },
+            restarterJob<pulumi.Input<string>>(checksums.apply(rollJobName), ns, SYNAPSE_APP, image, rollArgs(ns)),
+            { ...child, dependsOn: [...ready, reshard], ...RESTART_TIMEOUTS },
         );
     }
 

@@ -12,6 +12,7 @@
 //   "synapse-roll-<checksum>" Job.
 import { createHash } from "node:crypto";
 import * as YAML from "yaml";
+import { allAtOnceArgs } from "../restarts";
 import type { ConfigFiles } from "./homeserver";
 
 /** homeserver.yaml keys that every process must see identically (Synapse's workers docs). */
@@ -54,47 +55,7 @@ export function restartTriggers(before: ConfigFiles, after: ConfigFiles): { read
 export const reshardJobName = (c: Checksums) => `synapse-reshard-${c.sharding.slice(0, 12)}`;
 export const rollJobName = (c: Checksums) => `synapse-roll-${c.rolling.slice(0, 12)}`;
 
-export const RESTARTER_ACCOUNT = "synapse-restarter";
-export const RESTARTER_CONFIG_MAP = "synapse-restarter";
-
-/** Least privilege for restarter.py: read pods and workloads, delete pods, annotate and scale the workloads, in one namespace. */
-export function restarterRole(namespace: string) {
-    return {
-        metadata: { name: RESTARTER_ACCOUNT, namespace },
-        rules: [
-            { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "delete"] },
-            { apiGroups: ["apps"], resources: ["statefulsets", "deployments"], verbs: ["get", "list", "patch"] },
-            { apiGroups: ["apps"], resources: ["statefulsets/scale", "deployments/scale"], verbs: ["patch"] },
-        ],
-    };
-}
-
-/** The Job running restarter.py in `mode` (the Synapse image has Python; nothing else is pulled). */
-export function restarterJob<S>(name: S, namespace: string, image: string, args: readonly S[]) {
-    return {
-        metadata: { name, namespace, labels: { "app.kubernetes.io/name": "synapse-restarter" } },
-        spec: {
-            backoffLimit: 3,
-            activeDeadlineSeconds: 3600,
-            template: {
-                metadata: { labels: { "app.kubernetes.io/name": "synapse-restarter" } },
-                spec: {
-                    serviceAccountName: RESTARTER_ACCOUNT,
-                    restartPolicy: "OnFailure",
-                    securityContext: { runAsNonRoot: true, runAsUser: 991, runAsGroup: 991, seccompProfile: { type: "RuntimeDefault" } },
-                    containers: [
-                        {
-                            name: "restarter",
-                            image,
-                            command: ["python", "/restarter/restarter.py", ...args],
-                            resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "128Mi" } },
-                            securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
-                            volumeMounts: [{ name: "restarter", mountPath: "/restarter", readOnly: true }],
-                        },
-                    ],
-                    volumes: [{ name: "restarter", configMap: { name: RESTARTER_CONFIG_MAP } }],
-                },
-            },
-        },
-    };
-}
+/** Synapse's all-at-once restart: every process, when a named (StatefulSet) pod runs another sharding checksum. */
+export const SYNAPSE_APP = "synapse";
+export const reshardArgs = <S>(namespace: string, sharding: S) => allAtOnceArgs(namespace, SYNAPSE_APP, `${RESTART_LABEL}=coordinated`, SHARDING_ANNOTATION, sharding);
+export const rollArgs = (namespace: string) => ["rolling", namespace, SYNAPSE_APP];

@@ -21,7 +21,7 @@ async function run(ccu: number, extra: Record<string, unknown> = {}, base: Recor
     let layer: { objectStorePools: unknown; endpoints: unknown } | undefined;
     const resources = await registerUnderMocks(() => {
         const { DataLayer } = require("../../components/data") as typeof import("../../components/data");
-        layer = new DataLayer("data", { plan: computePlan({ ccu, federation: false }), config: value as DataConfig });
+        layer = new DataLayer("data", { plan: computePlan({ ccu, federation: false }), config: value as DataConfig, restarterImage: "registry.example/synapse:v1" });
     });
     return { resources, layer: layer! };
 }

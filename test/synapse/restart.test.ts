@@ -5,7 +5,8 @@ import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { synapseConfigFiles } from "../../components/synapse/homeserver";
-import { configChecksums, reshardJobName, restarterRole, restartTriggers, rollJobName } from "../../components/synapse/restart";
+import { restarterRole } from "../../components/restarts";
+import { configChecksums, reshardJobName, restartTriggers, rollJobName } from "../../components/synapse/restart";
 import { buildTopology } from "../../components/synapse/topology";
 import { poolProcess, SERVICE_ACCOUNT, type WorkloadInputs } from "../../components/synapse/workloads";
 import { computePlan, TIER_CCUS } from "../../sizing";
@@ -71,7 +72,7 @@ describe("coordinated restarts of Synapse", () => {
     });
 
     it("the restarter's Role: one namespace, only pods get/list/delete and workloads get/list/patch/scale", () => {
-        const role = restarterRole("matrix");
+        const role = restarterRole("matrix", "synapse");
         assert.equal(role.metadata.namespace, "matrix");
         for (const rule of role.rules) {
             assert.ok(!rule.verbs.includes("*") && !rule.resources.includes("*") && !rule.apiGroups.includes("*"));
@@ -82,7 +83,7 @@ describe("coordinated restarts of Synapse", () => {
 
     it("restarter.py against an in-memory API: stops all and restores replicas on a sharding change, nothing when current, rolls only stale pods", function () {
         const python = requireTool(this, venvProgram("synapse", "python"), ".ci/install.d/20-synapse.sh");
-        const r = spawnSync(python, [path.join(__dirname, "restarter-fake-api.py"), path.resolve(__dirname, "../../components/synapse/restarter.py")], { encoding: "utf8", timeout: 60_000 });
+        const r = spawnSync(python, [path.join(__dirname, "restarter-fake-api.py"), path.resolve(__dirname, "../../components/restarts/restarter.py")], { encoding: "utf8", timeout: 60_000 });
         assert.equal(r.status, 0, r.stderr);
         const out = JSON.parse(r.stdout.trim().split("\n").pop()!);
         assert.deepEqual(out.current.writes, []);
@@ -90,5 +91,9 @@ describe("coordinated restarts of Synapse", () => {
         assert.deepEqual(out.changed.replicasAfter, { "synapse-main": 1, "synapse-event-persister": 2, "synapse-synchrotron": 3 });
         assert.deepEqual(out.changed.annotationsLeft, []);
         assert.deepEqual(out.rolling, ["synapse-event-persister-0", "synapse-main-0"]);
+        // The same script as MinIO's restart Job runs it (components/data/objectstore/minio.ts).
+        assert.deepEqual(out.minioAdded.scaledToZero, ["pool-0", "pool-1"]);
+        assert.deepEqual(out.minioAdded.replicasAfter, { "pool-0": 4, "pool-1": 4 });
+        assert.deepEqual(out.minioCurrent.writes, []);
     });
 });

@@ -1,4 +1,4 @@
-# Drives components/synapse/restarter.py against an in-memory Kubernetes API
+# Drives components/restarts/restarter.py (as Synapse runs it) against an in-memory Kubernetes API
 # (its `call` replaced): a sharding change stops every workload, waits for no
 # pod, restores the replicas; a current cluster is left alone; rolling mode
 # deletes only pods behind their StatefulSet's revision. Prints one JSON line.
@@ -12,17 +12,20 @@ spec.loader.exec_module(r)
 r.time.sleep = lambda s: None
 
 NS = "matrix"
+SHARDING = "matrix-scale.io/sharding-checksum"
+NAMED = "matrix-scale.io/restart=coordinated"
 
 
-def cluster(sharding):
-    sts = {"synapse-main": 1, "synapse-event-persister": 2}
-    deps = {"synapse-synchrotron": 3}
+def cluster(sharding, app="synapse", sts=None, deps=None, annotation=SHARDING):
+    sts = {"synapse-main": 1, "synapse-event-persister": 2} if sts is None else sts
+    deps = {"synapse-synchrotron": 3} if deps is None else deps
     pods = {}
     for name, n in sts.items():
         for i in range(n):
-            pods["%s-%d" % (name, i)] = {"metadata": {"name": "%s-%d" % (name, i), "labels": {"app.kubernetes.io/name": "synapse", "app.kubernetes.io/instance": name,
+            value = sharding(name) if callable(sharding) else sharding
+            pods["%s-%d" % (name, i)] = {"metadata": {"name": "%s-%d" % (name, i), "labels": {"app.kubernetes.io/name": app, "app.kubernetes.io/instance": name,
                                           "matrix-scale.io/restart": "coordinated", "controller-revision-hash": "old" if i == 0 else "new"},
-                                          "annotations": {r.SHARDING: sharding}}, "status": {"conditions": [{"type": "Ready", "status": "True"}]}}
+                                          "annotations": {annotation: value}}, "status": {"conditions": [{"type": "Ready", "status": "True"}]}}
     for name, n in deps.items():
         for i in range(n):
             pods["%s-x%d" % (name, i)] = {"metadata": {"name": "%s-x%d" % (name, i), "labels": {"app.kubernetes.io/name": "synapse", "app.kubernetes.io/instance": name}}}
@@ -78,11 +81,11 @@ def fake(state):
 out = {}
 s = cluster("s1")
 fake(s)
-r.restart_all(NS, "s1")
+r.restart_all(NS, "synapse", NAMED, SHARDING, "s1")
 out["current"] = {"writes": [l for l in s["log"] if not l.startswith("GET")]}
 s = cluster("s0")
 fake(s)
-r.restart_all(NS, "s1")
+r.restart_all(NS, "synapse", NAMED, SHARDING, "s1")
 out["changed"] = {
     "scaledToZero": sorted(l.split()[1].split("/")[-2] for l in s["log"] if l.startswith("PATCH") and '"replicas": 0' in l),
     "replicasAfter": {k[1]: w["spec"]["replicas"] for k, w in s["work"].items()},
@@ -90,6 +93,20 @@ out["changed"] = {
 }
 s = cluster("s1")
 fake(s)
-r.restart_rolling(NS)
+r.restart_rolling(NS, "synapse")
 out["rolling"] = sorted(l.split()[1].rsplit("/", 1)[1] for l in s["log"] if l.startswith("DELETE"))
+# MinIO after a pool was added: the old pool's servers run the old pool list.
+POOLS = "matrix-scale.io/pools-checksum"
+MINIO = {"pool-0": 4, "pool-1": 4}
+s = cluster(lambda name: "p2" if name == "pool-1" else "p1", "minio", MINIO, {}, POOLS)
+fake(s)
+r.restart_all("matrix-storage", "minio", "app.kubernetes.io/name=minio", POOLS, "p2")
+out["minioAdded"] = {
+    "scaledToZero": sorted(l.split()[1].split("/")[-2] for l in s["log"] if l.startswith("PATCH") and '"replicas": 0' in l),
+    "replicasAfter": {k[1]: w["spec"]["replicas"] for k, w in s["work"].items()},
+}
+s = cluster("p2", "minio", MINIO, {}, POOLS)
+fake(s)
+r.restart_all("matrix-storage", "minio", "app.kubernetes.io/name=minio", POOLS, "p2")
+out["minioCurrent"] = {"writes": [l for l in s["log"] if not l.startswith("GET")]}
 print(json.dumps(out))

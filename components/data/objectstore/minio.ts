@@ -1,5 +1,7 @@
 // MinIO as plain StatefulSets, one per pool (the MinIO operator is unmaintained).
+import { createHash } from "node:crypto";
 import { ROLE_LABEL, ROLE_VALUES } from "../../contracts";
+import { allAtOnceArgs } from "../../restarts";
 import { restrictedContainer, restrictedPod } from "../security";
 import type { MinioPool } from "./pools";
 import { accessKeyId, policyName, type Consumer } from "./policies";
@@ -29,6 +31,19 @@ export function serverArgs(pools: readonly MinioPool[], namespace: string): stri
     ];
 }
 
+/** The pod annotation carrying the pool layout a server was started with (restarter.py compares it). */
+export const POOLS_ANNOTATION = "matrix-scale.io/pools-checksum";
+export const MINIO_APP = "minio";
+
+/** Checksum of what every server must agree on: the pool list in its arguments. */
+export const poolsChecksum = (pools: readonly MinioPool[], namespace: string) =>
+    createHash("sha256").update(JSON.stringify(serverArgs(pools, namespace))).digest("hex");
+
+/** One Job per pool layout: a new one (so a restart of every server together) exactly when a pool is added. */
+export const restartJobName = (checksum: string) => `minio-restart-${checksum.slice(0, 12)}`;
+export const restartArgs = (namespace: string, checksum: string) =>
+    allAtOnceArgs(namespace, MINIO_APP, "app.kubernetes.io/name=minio", POOLS_ANNOTATION, checksum);
+
 /** Requests and limits of the bootstrap Job (one mc client). */
 export const BOOTSTRAP_RESOURCES = { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } };
 
@@ -49,11 +64,11 @@ export function poolStatefulSet(p: MinioPool, pools: readonly MinioPool[], names
             podManagementPolicy: "Parallel",
             // A new pool changes every server's arguments, and MinIO needs all servers restarted together
             // with the new pool list (a rolling restart stalls: old and new servers disagree on the pools).
-            // OnDelete: nothing rolls by itself; poolRestartNotice says when and how to restart them all.
+            // OnDelete: nothing rolls by itself; the restart Job (restartJobName) stops and starts them all together.
             updateStrategy: { type: "OnDelete" },
             selector: { matchLabels: l },
             template: {
-                metadata: { labels: l },
+                metadata: { labels: l, annotations: { [POOLS_ANNOTATION]: poolsChecksum(pools, namespace) } },
                 spec: {
                     nodeSelector: { [ROLE_LABEL]: storage },
                     tolerations: [{ key: ROLE_LABEL, operator: "Equal", value: storage, effect: "NoSchedule" }],
@@ -142,14 +157,12 @@ export function bootstrapScript(bucket: string, consumers: readonly Consumer[]):
     return lines.join("\n");
 }
 
-/** The one command that restarts every MinIO server together (the StatefulSets recreate them with the new pool list). */
-export const restartAllCommand = (namespace: string) => `kubectl -n ${namespace} delete pod -l app.kubernetes.io/name=minio --wait=false`;
-
-/** When a deployed store gets a new pool: the restart the operator must run after this update, else undefined. */
-export function poolRestartNotice(deployedPools: number, plannedPools: number, namespace: string): string | undefined {
-    if (deployedPools === 0 || plannedPools <= deployedPools) return undefined;
+/** When a deployed store gets a new pool: what the update will do about it (shown by `pulumi preview`), else undefined. */
+export function poolRestartNotice(deployedPools: number, planned: readonly MinioPool[], namespace: string): string | undefined {
+    if (deployedPools === 0 || planned.length <= deployedPools) return undefined;
     return (
-        `MinIO: ${plannedPools - deployedPools} pool(s) added to ${deployedPools}; every server must restart together with the new pool list ` +
-        `(a rolling restart stalls). After this update finishes, run: ${restartAllCommand(namespace)}`
+        `MinIO: ${planned.length - deployedPools} pool(s) added to ${deployedPools}; every server must restart together with the new pool list ` +
+        `(a rolling restart stalls), so the Job ${restartJobName(poolsChecksum(planned, namespace))} stops them all and starts them again ` +
+        `once the new pool's servers exist: the object store is unavailable meanwhile (about a minute), uploads and downloads fail and clients retry`
     );
 }

@@ -1,11 +1,14 @@
-# Coordinated restarts of Synapse (components/synapse/restart.ts), run by a Job
-# in the Synapse image with a ServiceAccount allowed only what this needs.
-#   restarter.py all NAMESPACE SHARDING_CHECKSUM
-#     If any named process runs another sharding config: record every
-#     workload's replicas, scale all Synapse StatefulSets and Deployments to 0,
-#     wait until no Synapse pod is left, scale them back. Re-runnable: the
-#     recorded counts survive a failed attempt.
-#   restarter.py rolling NAMESPACE
+# Coordinated restarts (components/restarts): of Synapse when its sharding
+# changes (components/synapse/restart.ts), of MinIO when a pool is added
+# (components/data/objectstore). Run by a Job in the Synapse image (it has
+# Python) with a ServiceAccount allowed only what this needs, in one namespace.
+# APP is the app.kubernetes.io/name of the workloads.
+#   restarter.py all NAMESPACE APP POD_SELECTOR ANNOTATION CHECKSUM
+#     If any pod matching POD_SELECTOR has ANNOTATION other than CHECKSUM:
+#     record every APP workload's replicas, scale all its StatefulSets and
+#     Deployments to 0, wait until no APP pod is left, scale them back.
+#     Re-runnable: the recorded counts survive a failed attempt.
+#   restarter.py rolling NAMESPACE APP
 #     Delete StatefulSet pods not at their StatefulSet's update revision, one
 #     at a time, each time waiting for its replacement to be ready.
 import json
@@ -18,9 +21,6 @@ import urllib.request
 
 SA = "/var/run/secrets/kubernetes.io/serviceaccount"
 API = "https://kubernetes.default.svc"
-SELECTOR = "app.kubernetes.io/name=synapse"
-NAMED = "matrix-scale.io/restart=coordinated"
-SHARDING = "matrix-scale.io/sharding-checksum"
 SAVED = "matrix-scale.io/replicas-before-restart"
 WAIT_SECONDS = 900
 
@@ -49,36 +49,41 @@ def wait(what, done):
         time.sleep(5)
 
 
-def restart_all(ns, want):
-    pods = items("/api/v1/namespaces/%s/pods" % ns, NAMED)
-    stale = [p["metadata"]["name"] for p in pods if p["metadata"].get("annotations", {}).get(SHARDING) != want]
+def app_selector(app):
+    return "app.kubernetes.io/name=" + app
+
+
+def restart_all(ns, app, pod_selector, annotation, want):
+    selector = app_selector(app)
+    pods = items("/api/v1/namespaces/%s/pods" % ns, pod_selector)
+    stale = [p["metadata"]["name"] for p in pods if p["metadata"].get("annotations", {}).get(annotation) != want]
     workloads = ["/apis/apps/v1/namespaces/%s/%s/%s" % (ns, kind, w["metadata"]["name"])
-                 for kind in ("statefulsets", "deployments") for w in items("/apis/apps/v1/namespaces/%s/%s" % (ns, kind), SELECTOR)]
+                 for kind in ("statefulsets", "deployments") for w in items("/apis/apps/v1/namespaces/%s/%s" % (ns, kind), selector)]
     saved = [w for w in workloads if SAVED in call("GET", w)["metadata"].get("annotations", {})]
     if not stale and not saved:
-        print("every named Synapse process already runs sharding config", want)
+        print("every", app, "pod already runs", annotation, want)
         return
-    print("stopping every Synapse process together; stale:", ", ".join(stale) or "none (resuming an interrupted restart)")
+    print("stopping every", app, "pod together; stale:", ", ".join(stale) or "none (resuming an interrupted restart)")
     for w in workloads:
         obj = call("GET", w)
         if SAVED not in obj["metadata"].get("annotations", {}):
             call("PATCH", w, {"metadata": {"annotations": {SAVED: str(obj["spec"].get("replicas", 1))}}})
     for w in workloads:
         call("PATCH", w + "/scale", {"spec": {"replicas": 0}})
-    wait("every Synapse pod to stop", lambda: not items("/api/v1/namespaces/%s/pods" % ns, SELECTOR))
+    wait("every %s pod to stop" % app, lambda: not items("/api/v1/namespaces/%s/pods" % ns, selector))
     for w in workloads:
         replicas = int(call("GET", w)["metadata"]["annotations"][SAVED])
         call("PATCH", w + "/scale", {"spec": {"replicas": replicas}})
         call("PATCH", w, {"metadata": {"annotations": {SAVED: None}}})
-    print("every Synapse process started with sharding config", want)
+    print("every", app, "pod started with", annotation, want)
 
 
 def ready(pod):
     return any(c["type"] == "Ready" and c["status"] == "True" for c in pod.get("status", {}).get("conditions", []))
 
 
-def restart_rolling(ns):
-    for sts in items("/apis/apps/v1/namespaces/%s/statefulsets" % ns, SELECTOR):
+def restart_rolling(ns, app):
+    for sts in items("/apis/apps/v1/namespaces/%s/statefulsets" % ns, app_selector(app)):
         name = sts["metadata"]["name"]
         revision = sts.get("status", {}).get("updateRevision")
         selector = ",".join("%s=%s" % kv for kv in sts["spec"]["selector"]["matchLabels"].items())
@@ -102,12 +107,12 @@ def restart_rolling(ns):
 
 
 def main(argv):
-    if len(argv) == 4 and argv[1] == "all":
-        restart_all(argv[2], argv[3])
-    elif len(argv) == 3 and argv[1] == "rolling":
-        restart_rolling(argv[2])
+    if len(argv) == 7 and argv[1] == "all":
+        restart_all(*argv[2:])
+    elif len(argv) == 4 and argv[1] == "rolling":
+        restart_rolling(argv[2], argv[3])
     else:
-        raise SystemExit("usage: restarter.py all NAMESPACE CHECKSUM | rolling NAMESPACE")
+        raise SystemExit("usage: restarter.py all NAMESPACE APP POD_SELECTOR ANNOTATION CHECKSUM | rolling NAMESPACE APP")
 
 
 if __name__ == "__main__":
