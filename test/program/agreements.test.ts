@@ -166,7 +166,13 @@ describe("agreements across components (real program under mocks)", function () 
         const roll = jobs.get("synapse-roll")!;
         assert.equal(reshard.inputs.metadata.name, reshardJobName(sums));
         assert.equal(roll.inputs.metadata.name, rollJobName(sums));
-        assert.deepEqual(reshard.inputs.spec.template.spec.containers[0].command.slice(-3), ["all", "matrix", sums.sharding]);
+        const [mode, ns, app, podSelector, annotation, checksum] = reshard.inputs.spec.template.spec.containers[0].command.slice(-6);
+        assert.deepEqual([mode, ns, app, checksum], ["all", "matrix", "synapse", sums.sharding]);
+        // The pods it compares are the named processes, and they carry that very annotation.
+        const [k, v] = podSelector.split("=");
+        const named = workloads(run).filter((w) => w.inputs.spec.template.metadata.labels[k] === v);
+        assert.ok(named.length > 0, `no pod matches ${podSelector}`);
+        for (const w of named) assert.equal(w.inputs.spec.template.metadata.annotations[annotation], sums.sharding, w.name);
         const synapseWorkloads = workloads(run).filter((w) => w.inputs.spec.template.metadata.labels["app.kubernetes.io/name"] === "synapse");
         assert.ok(synapseWorkloads.length > 5);
         for (const job of [reshard, roll]) {
