@@ -106,6 +106,7 @@ function compactOverrides(o: NonNullable<RawConfig["sizing"]>): SizingOverrides 
     const out: SizingOverrides = {
         ...(Object.keys(workers).length > 0 ? { workers } : {}),
         ...(o.postgresMaxConnections !== undefined ? { postgresMaxConnections: o.postgresMaxConnections } : {}),
+        ...(o.extraServers.app !== undefined && o.extraServers.app > 0 ? { extraServers: { app: o.extraServers.app } } : {}),
     };
     return Object.keys(out).length > 0 ? out : undefined;
 }

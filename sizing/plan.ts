@@ -29,6 +29,7 @@ import {
     WORKER_TYPES,
     WorkerPlan,
     WorkerType,
+    type SizingOverrides,
 } from "./types";
 import { WORKER_RULES } from "./workers";
 
@@ -94,10 +95,19 @@ function checkOverrides(input: SizingInput, planned: Record<WorkerType, number>)
             problems.push(`${key}: got ${value}; allowed: at least ${minimum}, the plan's count for ${input.ccu} CCU (overrides may only add capacity)`);
         }
     }
+    for (const [role, value] of Object.entries(input.overrides?.extraServers ?? {})) {
+        if (value !== undefined && (!Number.isInteger(value) || value < 0 || value > MAX_EXTRA_SERVERS)) {
+            problems.push(`matrix:sizing.extraServers.${role}: got ${value}; allowed: a whole number from 0 to ${MAX_EXTRA_SERVERS}`);
+        }
+    }
     return problems;
 }
 
-function nodePools(b: Bracket, livekit: number, coturn: number, colocated: boolean, pools: number, postgres: number): Record<NodeRole, NodePool> {
+/** Bound on matrix:sizing.extraServers per pool: beyond it the next tier is the answer. */
+export const MAX_EXTRA_SERVERS = 20;
+
+function nodePools(b: Bracket, livekit: number, coturn: number, colocated: boolean, pools: number, postgres: number, extra: SizingOverrides["extraServers"] = {}): Record<NodeRole, NodePool> {
+    const extraOf = (role: NodeRole) => (role === "app" ? (extra.app ?? 0) : 0);
     const counts: Record<NodeRole, number> = {
         controlPlane: 3,
         app: count(b, (t) => t.appServers),
@@ -110,7 +120,7 @@ function nodePools(b: Bracket, livekit: number, coturn: number, colocated: boole
     const result = {} as Record<NodeRole, NodePool>;
     for (const role of NODE_ROLES) {
         const spec = step(b, (t) => t.servers[role]);
-        result[role] = { count: counts[role], vcpu: spec.vcpu, memoryGiB: spec.memoryGiB, diskGB: spec.diskGB, diskType: DISK_TYPES[role], purpose: PURPOSES[role] };
+        result[role] = { count: counts[role] + extraOf(role), extra: extraOf(role), vcpu: spec.vcpu, memoryGiB: spec.memoryGiB, diskGB: spec.diskGB, diskType: DISK_TYPES[role], purpose: PURPOSES[role] };
     }
     return result;
 }
@@ -193,7 +203,7 @@ export function computePlan(input: SizingInput): Plan {
         );
     }
 
-    const roles = nodePools(b, livekitInstances, coturnInstances, colocated, minioPools, postgresInstances);
+    const roles = nodePools(b, livekitInstances, coturnInstances, colocated, minioPools, postgresInstances, input.overrides?.extraServers);
     const totals = NODE_ROLES.reduce(
         (acc, role) => {
             const p = roles[role];

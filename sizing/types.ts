@@ -16,7 +16,10 @@ export type NodeRole = (typeof NODE_ROLES)[number];
 export type DiskType = "ssd" | "nvme" | "hdd";
 
 export interface NodePool {
+    /** Servers in the pool: the guide's, plus matrix:sizing.extraServers. */
     readonly count: number;
+    /** Of `count`, how many matrix:sizing.extraServers added beyond the guide's inventory. */
+    readonly extra: number;
     readonly vcpu: number;
     readonly memoryGiB: number;
     /** Disk per server, in GB as the guide writes it (1TB = 1000GB). */
@@ -283,6 +286,8 @@ export interface Plan {
 export interface SizingOverrides {
     readonly workers?: Partial<Record<WorkerType, number>>;
     readonly postgresMaxConnections?: number;
+    /** Servers added to a pool beyond the guide's inventory (`npm run schedule` says when N+1 needs them). */
+    readonly extraServers?: { readonly app?: number };
 }
 
 export interface SizingInput {

@@ -63,9 +63,33 @@ export function runPlan(argv: readonly string[]): { code: number; stdout: string
     return { code: 0, stdout: args.json ? JSON.stringify(plan, null, 2) + "\n" : renderPlan(plan), stderr: "" };
 }
 
+/**
+ * The report plus where the pods go: the dev stack's config at this CCU rendered
+ * through the mock runtime, placed on the plan's servers (utilisation, the N+1
+ * verdict, and the erratum with the servers to add where the guide's inventory
+ * cannot hold N+1). Not with --json, whose output is the plan alone.
+ */
+export async function runPlanWithSchedule(argv: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    const result = runPlan(argv);
+    const args = parsePlanArgs(argv);
+    if (result.code !== 0 || "problems" in args || args.json) return result;
+    const { scheduleReport } = await import("./schedule");
+    const { stackConfigBlock } = await import("./mock-runtime");
+    const config = { ...stackConfigBlock("dev"), "matrix:ccu": args.ccu, "matrix:federation": args.federation };
+    const report = await scheduleReport("dev", config);
+    return { ...result, stdout: `${result.stdout}\nWhere the pods go (the dev stack's config at ${args.ccu} CCU; npm run schedule for any stack)\n${report.text}` };
+}
+
 if (require.main === module) {
-    const result = runPlan(process.argv.slice(2));
-    process.stdout.write(result.stdout);
-    process.stderr.write(result.stderr);
-    process.exitCode = result.code;
+    runPlanWithSchedule(process.argv.slice(2)).then(
+        (result) => {
+            process.stdout.write(result.stdout);
+            process.stderr.write(result.stderr);
+            process.exit(result.code);
+        },
+        (e) => {
+            console.error(e instanceof Error ? e.stack : e);
+            process.exit(1);
+        },
+    );
 }

@@ -8,6 +8,7 @@ import { listStacks, runProgram, stackConfigBlock, type ProgramRun } from "./moc
 import { planServers, schedulability, type Schedulability } from "./schedule/place";
 import { SERVER_LABEL } from "../components/contracts";
 import { localVolumeSlots, podDemands, type PodDemand } from "./schedule/pods";
+import { MAX_EXTRA_SERVERS } from "../sizing/plan";
 
 /** Pods, servers and verdict for one run of the program. */
 export function scheduleRun(run: ProgramRun): { pods: PodDemand[]; result: Schedulability } {
@@ -42,6 +43,62 @@ export function renderSchedule(result: Schedulability, pods: readonly PodDemand[
     return L.join("\n") + "\n";
 }
 
+/** The pool a failure is about ("no app server has ..."). */
+const failedRole = (why: string) => /^no (\w+) server/.exec(why)?.[1];
+
+/** Whether the check holds: every pod fits, and still fits after losing any one server of a pool. */
+export const holds = (r: Schedulability) => r.placement.unplaced.length === 0 && r.nPlusOne;
+
+/** Every pool a failure (placement or any single loss) is about. */
+export function failingRoles(r: Schedulability): Set<string> {
+    const whys = [...r.placement.unplaced.map((u) => u.why), ...r.losses.flatMap((l) => l.unplaced.map((u) => u.why))];
+    return new Set(whys.map((w) => failedRole(w) ?? "?"));
+}
+
+/** The stack config with `extra` application servers added (matrix:sizing.extraServers.app). */
+export function withExtraAppServers(config: Record<string, unknown>, extra: number): Record<string, unknown> {
+    const sizing = { ...((config["matrix:sizing"] as Record<string, unknown> | undefined) ?? {}) };
+    sizing.extraServers = { ...((sizing.extraServers as Record<string, unknown> | undefined) ?? {}), app: extra };
+    return { ...config, "matrix:sizing": sizing };
+}
+
+/**
+ * Where only the application pool fails: the fewest application servers to add
+ * (matrix:sizing.extraServers.app) for the check to hold, found by rendering the
+ * program with each count in turn. undefined when it holds already, when other
+ * pools fail too, or when even the bound does not help.
+ */
+export async function extraAppServersNeeded(stack: string, config: Record<string, unknown>, result: Schedulability): Promise<number | undefined> {
+    if (holds(result)) return undefined;
+    const roles = failingRoles(result);
+    if (roles.size !== 1 || !roles.has("app")) return undefined;
+    const current = Number(((config["matrix:sizing"] as any)?.extraServers?.app as number | undefined) ?? 0);
+    for (let extra = current + 1; extra <= MAX_EXTRA_SERVERS; extra++) {
+        if (holds(scheduleRun(await runProgram({ stack, config: withExtraAppServers(config, extra) })).result)) return extra;
+    }
+    return undefined;
+}
+
+/** The erratum `npm run schedule` and `npm run plan` print when the guide's inventory cannot hold N+1. */
+export function nPlusOneErratum(run: ProgramRun, extra: number): string {
+    const app = run.outputs.plan.nodePools.app;
+    return (
+        `Erratum (N+1): the guide's ${app.count - app.extra} application server(s) of ${app.vcpu} vCPU / ${app.memoryGiB} GB at ${run.outputs.plan.ccu} CCU ` +
+        `cannot hold the pod requests of what it puts on them with one server lost. Set matrix:sizing.extraServers.app: ${extra} ` +
+        `(${extra} more of the same size): then every pod fits, and still fits after losing any one server.`
+    );
+}
+
+/** Utilisation, the N+1 verdict and, where more application servers fix it, the erratum: for one stack config. */
+export async function scheduleReport(stack: string, config: Record<string, unknown>): Promise<{ holds: boolean; text: string }> {
+    const run = await runProgram({ stack, config });
+    const { pods, result } = scheduleRun(run);
+    let text = renderSchedule(result, pods);
+    const extra = await extraAppServersNeeded(stack, config, result);
+    if (extra !== undefined) text += `\n${nPlusOneErratum(run, extra)}\n`;
+    return { holds: holds(result), text };
+}
+
 export async function runSchedule(argv: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     let stack = "dev";
     let ccu: number | undefined;
@@ -54,8 +111,8 @@ export async function runSchedule(argv: readonly string[]): Promise<{ code: numb
     if (!listStacks().includes(stack)) problems.push(`--stack: got ${JSON.stringify(stack)}; allowed: ${listStacks().join(", ")}`);
     if (problems.length > 0) return { code: 2, stdout: "", stderr: problems.join("\n") + "\n" };
     const config = { ...stackConfigBlock(stack), ...(ccu !== undefined ? { "matrix:ccu": ccu } : {}) };
-    const { pods, result } = scheduleRun(await runProgram({ stack, config }));
-    return { code: result.placement.unplaced.length === 0 && result.nPlusOne ? 0 : 3, stdout: renderSchedule(result, pods), stderr: "" };
+    const report = await scheduleReport(stack, config);
+    return { code: report.holds ? 0 : 3, stdout: report.text, stderr: "" };
 }
 
 if (require.main === module) {

@@ -188,4 +188,20 @@ describe("sizing plan invariants for every CCU from 1 to 20,000", function () {
         assert.ok(roomy.synapse.workers.generic.maxReplicas > base.synapse.workers.generic.maxReplicas);
         checkInvariants(roomy);
     });
+
+    it("matrix:sizing.extraServers.app adds application servers of the tier's size to the pool and the totals, and nothing else", () => {
+        const base = computePlan({ ccu: 100, federation: false });
+        const more = computePlan({ ccu: 100, federation: false, overrides: { extraServers: { app: 2 } } });
+        assert.strictEqual(more.nodePools.app.count, base.nodePools.app.count + 2);
+        assert.strictEqual(more.nodePools.app.extra, 2);
+        assert.strictEqual(base.nodePools.app.extra, 0);
+        assert.strictEqual(more.nodePools.app.vcpu, base.nodePools.app.vcpu);
+        assert.strictEqual(more.totals.servers, base.totals.servers + 2);
+        assert.strictEqual(more.totals.vcpu, base.totals.vcpu + 2 * base.nodePools.app.vcpu);
+        for (const role of ["database", "storage", "calls", "li", "monitoring", "controlPlane"] as const) assert.deepEqual(more.nodePools[role], base.nodePools[role]);
+        assert.throws(
+            () => computePlan({ ccu: 100, federation: false, overrides: { extraServers: { app: -1 } } }),
+            (e: unknown) => e instanceof SizingError && /^matrix:sizing\.extraServers\.app: got -1; allowed: a whole number from 0 to \d+$/.test(e.problems[0]),
+        );
+    });
 });

@@ -8,7 +8,10 @@ import { planServers, place, schedulability, type Server } from "../../tools/sch
 import { allocatable, serverReserve } from "../../sizing/reserve";
 import type { PodDemand } from "../../tools/schedule/pods";
 import { GiB, quantity } from "../../tools/schedule/quantity";
-import { renderSchedule, scheduleRun } from "../../tools/schedule";
+import { extraAppServersNeeded, holds, renderSchedule, scheduleRun, withExtraAppServers } from "../../tools/schedule";
+import { sideConfig } from "../../tools/diff";
+import { runProgram } from "../../tools/mock-runtime";
+import { runPlanWithSchedule } from "../../tools/plan";
 import { tierRun } from "../helpers/program-runs";
 
 const server = (name: string, cpu: number, memGiB: number, extra: Partial<Server> = {}): Server => ({
@@ -104,5 +107,36 @@ describe("scheduling check: every tier of the real program", function () {
         assert.ok(result.placement.unplaced.length > 0, report);
         assert.deepEqual([...new Set(result.placement.unplaced.map((u) => u.why.replace(/^no (\w+) server.*$/, "$1")))], ["app"], report);
         assert.ok(result.placement.utilisation.app.cpu > 0.95, report);
+    });
+
+    it("100 CCU: matrix:sizing.extraServers.app adds the fewest servers that make N+1 hold; one fewer does not", async () => {
+        const config = sideConfig("dev", 100, undefined);
+        const extra = await extraAppServersNeeded("dev", config, scheduleRun(await tierRun(100)).result);
+        assert.ok(extra !== undefined && extra >= 1, `no count of extra application servers makes 100 CCU hold: ${extra}`);
+        const enough = await runProgram({ stack: "dev", config: withExtraAppServers(config, extra) });
+        const fits = scheduleRun(enough);
+        assert.ok(holds(fits.result), renderSchedule(fits.result, fits.pods));
+        // The cluster builds exactly the servers the check placed pods on.
+        const appInstances = enough.resources.filter((r) => r.type === "aws:ec2/instance:Instance" && /-app-\d+$/.test(r.name));
+        assert.equal(appInstances.length, 3 + extra);
+        assert.equal(enough.outputs.plan.nodePools.app.extra, extra);
+        if (extra > 1) {
+            const short = scheduleRun(await runProgram({ stack: "dev", config: withExtraAppServers(config, extra - 1) }));
+            assert.ok(!holds(short.result), `${extra - 1} extra application servers already hold`);
+        }
+    });
+
+    it("npm run plan shows utilisation, the N+1 verdict and the erratum naming the option and its value", async () => {
+        const at100 = await runPlanWithSchedule(["--ccu", "100"]);
+        assert.equal(at100.code, 0);
+        assert.match(at100.stdout, /Pool utilisation/);
+        assert.match(at100.stdout, /N\+1 .*: FAILS/);
+        assert.match(at100.stdout, /Erratum \(N\+1\).*matrix:sizing\.extraServers\.app: \d+/);
+        const at1000 = await runPlanWithSchedule(["--ccu", "1000"]);
+        assert.match(at1000.stdout, /N\+1 .*: holds/);
+        assert.doesNotMatch(at1000.stdout, /Erratum \(N\+1\)/);
+        // --json stays the plan alone (its documented paths).
+        const json = await runPlanWithSchedule(["--ccu", "100", "--json"]);
+        assert.equal(JSON.parse(json.stdout).nodePools.app.count, 3);
     });
 });
