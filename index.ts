@@ -11,6 +11,7 @@ import { Monitoring } from "./components/monitoring";
 import { Antivirus } from "./components/antivirus";
 import { Backups } from "./components/backup";
 import { resolveBackup } from "./components/backup/settings";
+import { scheduledBackupJobs } from "./components/backup/jobs";
 import { LI_BACKUP_SOURCES } from "./components/contracts";
 import { edgeProblems, matrixApps, synapseImageProblems } from "./components/matrix-apps";
 import { SYNAPSE_POD_LABELS } from "./components/synapse/workloads";
@@ -92,6 +93,7 @@ export default function main(): Record<string, unknown> {
             storageClass: cluster.storageClasses.ssd,
             alertmanager: cfg.monitoring.alertmanager,
             ...(backup.settings.target ? { backupSchedule: backup.settings.postgres.schedule } : {}),
+            backupJobs: scheduledBackupJobs(backup.settings),
             // The Prometheus operator's CRDs, unless the stack declares the cluster already has them.
             installOperator: !controllers.serves("monitoring.coreos.com"),
         },

@@ -5,7 +5,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { NAMESPACES, type DataEndpoints, type LiBackupSources } from "../contracts";
-import { JOB_NAMES, KEY_VAULT_KEY_SECRET, keyVaultJob, liDatabaseJob, mediaMirrorJob, SCRIPTS_CONFIGMAP } from "./jobs";
+import { JOB_NAMES, KEY_VAULT_KEY_SECRET, keyVaultJob, liDatabaseJob, mediaMirrorJob, scheduledBackupJobs, SCRIPTS_CONFIGMAP } from "./jobs";
 import { keyVaultScript, liDumpScript, liUploadScript, mediaMirrorScript } from "./scripts";
 import type { BackupSettings } from "./settings";
 
@@ -52,7 +52,7 @@ export class Backups extends pulumi.ComponentResource {
             { parent },
         );
         new k8s.batch.v1.CronJob(JOB_NAMES.keyVault, keyVaultJob(s, args.li), { parent, dependsOn: [liScripts, key] });
-        this.jobs = [JOB_NAMES.media, JOB_NAMES.liDatabase, JOB_NAMES.keyVault];
+        this.jobs = scheduledBackupJobs(s).map((j) => j.name);
         this.registerOutputs({ jobs: this.jobs });
     }
 }

@@ -16,6 +16,23 @@ export const JOB_NAMES = { media: "media-mirror", liDatabase: "li-database-backu
 const NOBODY = 65534;
 export const BACKUP_POD_LABEL = "matrix-scale.io/backup";
 
+/** A backup CronJob and when it runs (five-field cron), for the backup-age alerts. */
+export interface ScheduledBackupJob {
+    readonly name: string;
+    readonly namespace: string;
+    readonly schedule: string;
+}
+
+/** Every backup CronJob the settings create (none without a target); Backups and the alerts both read this. */
+export function scheduledBackupJobs(s: BackupSettings): ScheduledBackupJob[] {
+    if (!s.target) return [];
+    return [
+        { name: JOB_NAMES.media, namespace: NAMESPACES.matrix, schedule: s.media.schedule },
+        { name: JOB_NAMES.liDatabase, namespace: NAMESPACES.li, schedule: s.li.schedule },
+        { name: JOB_NAMES.keyVault, namespace: NAMESPACES.li, schedule: s.keyVault.schedule },
+    ];
+}
+
 type Env = { name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string } } };
 
 const plain = (vars: Record<string, string>): Env[] => Object.entries(vars).map(([name, value]) => ({ name, value }));

@@ -17,7 +17,7 @@ import { lokiRelease } from "./loki";
 import { allMonitors } from "./monitors";
 import { GRAFANA_ADMIN_SECRET, prometheusStackRelease } from "./operator";
 import type { ReleaseArgs } from "./releases";
-import { prometheusRule } from "./rules";
+import { prometheusRule, type RuleContext } from "./rules";
 
 export { prometheusStackRelease } from "./operator";
 
@@ -28,6 +28,8 @@ export interface MonitoringArgs {
     readonly alertmanager: AlertmanagerSettings;
     /** The PostgreSQL backup schedule when backups are configured (for the backup age alert). */
     readonly backupSchedule?: string;
+    /** The backup CronJobs and their schedules (for their age alerts). */
+    readonly backupJobs?: RuleContext["backupJobs"];
     /** Install kube-prometheus-stack here (false once the base layer of controllers installs it). */
     readonly installOperator: boolean;
 }
@@ -73,7 +75,10 @@ export class Monitoring extends pulumi.ComponentResource {
         for (const m of allMonitors({ topology: args.topology, contracts: [] })) {
             new k8s.apiextensions.CustomResource(`${m.kind.toLowerCase()}-${m.metadata.namespace}-${m.metadata.name}`, { ...m }, after);
         }
-        const rule = prometheusRule(args.plan, args.backupSchedule !== undefined ? { backupSchedule: args.backupSchedule } : {});
+        const rule = prometheusRule(args.plan, {
+            ...(args.backupSchedule !== undefined ? { backupSchedule: args.backupSchedule } : {}),
+            ...(args.backupJobs !== undefined ? { backupJobs: args.backupJobs } : {}),
+        });
         new k8s.apiextensions.CustomResource(`prometheusrule-${rule.metadata.name}`, { ...rule }, after);
         for (const cm of dashboardConfigMaps(args.plan)) {
             new k8s.core.v1.ConfigMap(cm.metadata.name, cm, { parent });

@@ -32,7 +32,13 @@ export interface AlertGroup {
 export interface RuleContext {
     /** CloudNativePG ScheduledBackup cron (six fields, seconds first), when backups are configured. */
     readonly backupSchedule?: string;
+    /** The backup CronJobs (media mirror, LI database, key_vault) with their five-field crons. */
+    readonly backupJobs?: readonly { readonly name: string; readonly namespace: string; readonly schedule: string }[];
 }
+
+const pascal = (name: string) => name.replace(/(^|-)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
+/** The age alert of one backup CronJob. */
+export const backupJobAlertName = (job: string) => `BackupTooOld${pascal(job)}`;
 
 const min = (m: number) => `${m}m`;
 const pct = (p: number) => p / 100;
@@ -391,6 +397,33 @@ export function alertGroups(plan: Plan, ctx: RuleContext = {}): AlertGroup[] {
                     summary: `The last PostgreSQL base backup is older than ${maxAge} h`,
                     runbook: "kubectl -n matrix get backups; check the Barman plugin's logs and the backup bucket's credentials.",
                 },
+            ],
+        };
+    }
+    const jobs = ctx.backupJobs ?? [];
+    if (jobs.length > 0) {
+        const last = groups[groups.length - 1];
+        groups[groups.length - 1] = {
+            ...last,
+            rules: [
+                ...last.rules,
+                ...jobs.map((job): AlertRule => {
+                    // Kubernetes cron has five fields; the period helper reads six (seconds first).
+                    const maxAge = cronPeriodHours(`0 ${job.schedule}`) + a.backupGraceHours;
+                    const sel = `{namespace="${job.namespace}",cronjob="${job.name}"}`;
+                    const age = (metric: string) => `time() - max by (namespace, cronjob) (${metric}${sel}) > ${maxAge * 3600}`;
+                    return {
+                        alert: backupJobAlertName(job.name),
+                        // Its last success is too old, or it never succeeded since it was created that long ago.
+                        expr: `(${age("kube_cronjob_status_last_successful_time")}) or ((${age("kube_cronjob_created")}) unless on (namespace, cronjob) kube_cronjob_status_last_successful_time${sel})`,
+                        for: "0m",
+                        severity: "critical",
+                        source: "program",
+                        threshold: `last successful run older than its schedule plus ${a.backupGraceHours} h (${maxAge} h)`,
+                        summary: `The backup CronJob {{ $labels.namespace }}/{{ $labels.cronjob }} has not succeeded for ${maxAge} h`,
+                        runbook: `kubectl -n ${job.namespace} get jobs -l matrix-scale.io/backup=${job.name}; read the last job's logs (docs/backup.md).`,
+                    };
+                }),
             ],
         };
     }

@@ -7,7 +7,7 @@ import type { Plan } from "../../sizing/types";
 import { ROLE_LABEL, ROLE_VALUES, CONTRACT_METRICS } from "../../components/contracts";
 import { ksmNodeLabel } from "../../components/monitoring/placement";
 import { HPA_JOB } from "../../components/monitoring/scrape-labels";
-import { cronPeriodHours } from "../../components/monitoring/rules";
+import { backupJobAlertName, cronPeriodHours } from "../../components/monitoring/rules";
 
 export type Mode = "fire" | "quiet";
 export interface Series {
@@ -42,7 +42,9 @@ function histogramIn(name: string, labels: Record<string, string>, bounds: reado
     return [...bounds.map(String), "+Inf"].map((le) => counter(`${name}_bucket`, { ...labels, le }, Number(le) > lo || le === "+Inf" ? perSecond : 0));
 }
 
-export function ruleFixtures(plan: Plan): Record<string, Fixture> {
+type BackupJob = { readonly name: string; readonly namespace: string; readonly schedule: string };
+
+export function ruleFixtures(plan: Plan, backupJobs: readonly BackupJob[] = []): Record<string, Fixture> {
     const a = plan.alerts;
     const tier = plan.tier.upper;
     const sync = { servlet: "SyncRestServlet", job: "synapse-synchrotron", index: "0" };
@@ -165,11 +167,12 @@ export function ruleFixtures(plan: Plan): Record<string, Fixture> {
             labels: {},
         },
         PostgresBackupTooOld: { series: () => [], labels: {} },
+        ...Object.fromEntries(backupJobs.map((j) => [backupJobAlertName(j.name), { series: () => [], labels: { namespace: j.namespace, cronjob: j.name } }])),
     };
 }
 
 /** Series whose values depend on the evaluation time (timestamps compared with time()). */
-export function timedSeries(alert: string, mode: Mode, evalSeconds: number, plan: Plan, backupSchedule: string): Series[] | undefined {
+export function timedSeries(alert: string, mode: Mode, evalSeconds: number, plan: Plan, backupSchedule: string, backupJobs: readonly BackupJob[] = []): Series[] | undefined {
     const a = plan.alerts;
     const slack = mode === "fire" ? -60 : 60;
     if (alert === "LawfulInterceptSyncStale") {
@@ -178,6 +181,13 @@ export function timedSeries(alert: string, mode: Mode, evalSeconds: number, plan
             gauge(CONTRACT_METRICS.liSyncInterval, { namespace: "matrix-li" }, interval),
             gauge(CONTRACT_METRICS.liSyncLastSuccess, { namespace: "matrix-li" }, evalSeconds - a.liSyncMissedIntervals * interval + slack),
         ];
+    }
+    const job = backupJobs.find((j) => backupJobAlertName(j.name) === alert);
+    if (job) {
+        const maxAge = (cronPeriodHours(`0 ${job.schedule}`) + a.backupGraceHours) * 3600;
+        const labels = { namespace: job.namespace, cronjob: job.name };
+        // Created long ago; its last success just past (fire) or just within (quiet) the allowed age.
+        return [gauge("kube_cronjob_created", labels, evalSeconds - 30 * 24 * 3600), gauge("kube_cronjob_status_last_successful_time", labels, evalSeconds - maxAge + slack)];
     }
     if (alert === "PostgresBackupTooOld") {
         const maxAge = (cronPeriodHours(backupSchedule) + a.backupGraceHours) * 3600;
