@@ -5,7 +5,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterConfig } from "../../config";
-import { computePlan } from "../../sizing";
+import { floorPlanOf } from "../../sizing";
 import type { DiskType, Plan } from "../../sizing/types";
 import { AwsCluster } from "./aws/component";
 import { buildInventory, inventoryProblems, withStatefulFloor, type InventoryPlan } from "./aws/inventory";
@@ -19,10 +19,6 @@ export interface ClusterArgs {
     readonly storageFloorCcu?: number;
 }
 
-/** The floor tier's plan, when the floor is above the current tier. */
-export function floorPlanOf(plan: Plan, storageFloorCcu: number | undefined): Plan | undefined {
-    return storageFloorCcu !== undefined && storageFloorCcu > plan.ccu ? computePlan({ ccu: storageFloorCcu, federation: plan.federation }) : undefined;
-}
 
 /**
  * Problems only the plan reveals (an explicit instance type below the plan's

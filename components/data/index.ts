@@ -2,7 +2,7 @@
 // media object store, exposing the endpoints Synapse consumes (contracts.ts).
 import * as pulumi from "@pulumi/pulumi";
 import type { DataConfig } from "../../config/sections/data";
-import { computePlan } from "../../sizing";
+import { floorPlanOf } from "../../sizing";
 import type { Plan } from "../../sizing/types";
 import { DEFAULT_STORAGE_CLASSES, NAMESPACES, type DataEndpoints } from "../contracts";
 import { CREDENTIAL_SECRETS, MediaObjectStore } from "./objectstore";
@@ -45,9 +45,7 @@ export class DataLayer extends pulumi.ComponentResource {
         const sc = args.storageClasses ?? DEFAULT_STORAGE_CLASSES;
         const { plan, config } = args;
         // Volumes only grow: below the floor tier, keep the floor tier's sizes.
-        const floor = config.storageFloorCcu !== undefined && config.storageFloorCcu > plan.ccu
-            ? computePlan({ ccu: config.storageFloorCcu, federation: plan.federation })
-            : plan;
+        const floor = floorPlanOf(plan, config.storageFloorCcu) ?? plan;
         const redisGiB = (g: "synapse" | "livekit") => Math.max(redisVolumeGiB(plan.redis[g]), redisVolumeGiB(floor.redis[g]));
         const postgres = new PostgresCluster(
             "postgres",

@@ -1,7 +1,7 @@
 // The LI instance from the stack config: which networks reach its proxy and
 // where the Kubernetes API is, per cluster provider, and the cross-section
 // checks that must fail before anything is registered.
-import { computePlan } from "../../sizing";
+import { floorPlanOf } from "../../sizing";
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../../config";
@@ -32,12 +32,13 @@ export function lawfulIntercept(
     const cfg = view(stackConfig);
     if (!cfg.li.enabled) return undefined;
     const aws = cfg.cluster.provider === "aws";
-    const floor = stackConfig.data.storageFloorCcu;
+    // LI claims keep the floor tier's sizes too (volumes only grow).
+    const storagePlan = floorPlanOf(plan, stackConfig.data.storageFloorCcu);
     return new LawfulIntercept(
         "li",
         {
             plan,
-            ...(floor !== undefined && floor > plan.ccu ? { storagePlan: computePlan({ ccu: floor, federation: plan.federation }) } : {}),
+            ...(storagePlan ? { storagePlan } : {}),
             config: cfg.li,
             serverName: cfg.domain,
             hosts: liHosts(cfg.li, cfg.domain, cfg.synapse.host ?? cfg.domain),
