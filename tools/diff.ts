@@ -8,6 +8,7 @@ import { MAX_CCU, MIN_CCU } from "../sizing";
 import { diffRuns, type TierDiff } from "./diff/compare";
 import { renderDiff } from "./diff/report";
 import { listStacks, runProgram, stackConfigBlock } from "./mock-runtime";
+import { runAsProcess } from "./cli";
 
 export interface DiffArgs {
     /** Stack file whose config both sides start from. */
@@ -122,16 +123,4 @@ export function diffJson(d: TierDiff): Record<string, unknown> {
     };
 }
 
-if (require.main === module) {
-    runDiff(process.argv.slice(2)).then(
-        (r) => {
-            process.stdout.write(r.stdout);
-            process.stderr.write(r.stderr);
-            process.exit(r.code);
-        },
-        (e) => {
-            console.error(e instanceof Error ? e.stack : e);
-            process.exit(1);
-        },
-    );
-}
+if (require.main === module) runAsProcess(runDiff);

@@ -4,6 +4,7 @@ import { CcuRangeError, computePlan, MAX_CCU, MIN_CCU, Plan, SizingError } from 
 import * as fs from "fs";
 import { planDiagram } from "./diagram";
 import { renderPlan } from "./plan-report";
+import { runAsProcess } from "./cli";
 
 export interface PlanArgs {
     ccu: number;
@@ -80,16 +81,4 @@ export async function runPlanWithSchedule(argv: readonly string[]): Promise<{ co
     return { ...result, stdout: `${result.stdout}\nWhere the pods go (the dev stack's config at ${args.ccu} CCU; npm run schedule for any stack)\n${report.text}` };
 }
 
-if (require.main === module) {
-    runPlanWithSchedule(process.argv.slice(2)).then(
-        (result) => {
-            process.stdout.write(result.stdout);
-            process.stderr.write(result.stderr);
-            process.exit(result.code);
-        },
-        (e) => {
-            console.error(e instanceof Error ? e.stack : e);
-            process.exit(1);
-        },
-    );
-}
+if (require.main === module) runAsProcess(runPlanWithSchedule);

@@ -9,6 +9,7 @@ import { planServers, schedulability, type Schedulability } from "./schedule/pla
 import { SERVER_LABEL } from "../components/contracts";
 import { localVolumeSlots, podDemands, type PodDemand } from "./schedule/pods";
 import { MAX_EXTRA_SERVERS } from "../sizing/plan";
+import { runAsProcess } from "./cli";
 
 /** Pods, servers and verdict for one run of the program. */
 export function scheduleRun(run: ProgramRun): { pods: PodDemand[]; result: Schedulability } {
@@ -115,16 +116,4 @@ export async function runSchedule(argv: readonly string[]): Promise<{ code: numb
     return { code: report.holds ? 0 : 3, stdout: report.text, stderr: "" };
 }
 
-if (require.main === module) {
-    runSchedule(process.argv.slice(2)).then(
-        (r) => {
-            process.stdout.write(r.stdout);
-            process.stderr.write(r.stderr);
-            process.exit(r.code);
-        },
-        (e) => {
-            console.error(e instanceof Error ? e.stack : e);
-            process.exit(1);
-        },
-    );
-}
+if (require.main === module) runAsProcess(runSchedule);
