@@ -277,6 +277,11 @@ export function keyVaultDeployment(i: { image: string; port: number }) {
                             image: i.image,
                             securityContext: containerSecurity,
                             ports: [{ name: "http", containerPort: i.port }],
+                            // The organisation's image: all the program knows of it is the port its HTTP API listens on.
+                            readinessProbe: { tcpSocket: { port: "http" }, periodSeconds: 10 },
+                            livenessProbe: { tcpSocket: { port: "http" }, initialDelaySeconds: 30, periodSeconds: 20, failureThreshold: 3, timeoutSeconds: 5 },
+                            // A small key store; taken from the LI server's remainder next to the proxy and the web apps.
+                            resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "512Mi" } },
                             volumeMounts: [{ name: "data", mountPath: "/data" }],
                         },
                     ],
