@@ -10,7 +10,7 @@ import type {
     StackValidationPolicy,
 } from "@pulumi/policy";
 import { parseAllDocuments } from "yaml";
-import { LI_ADMIN_HOST_PORT, NAMESPACES } from "../components/contracts";
+import { LI_ADMIN_HOST_PORT, NAMESPACES, ROLE_LABEL, ROLE_VALUES } from "../components/contracts";
 
 /** What a resource validator needs from its arguments; lets tests pass plain objects. */
 export type ResourceArgs = Pick<ResourceValidationArgs, "type" | "props" | "name" | "urn">;
@@ -230,6 +230,102 @@ const pinnedMaintainedImages: ResourceValidationPolicy = {
     },
 };
 
+/** The pod spec of a workload (a CronJob's is one level deeper). */
+function podSpecOf(props: Record<string, any>, type: string): Record<string, any> | undefined {
+    if (type === "kubernetes:core/v1:Pod") return props.spec;
+    if (type === "kubernetes:batch/v1:CronJob") return props.spec?.jobTemplate?.spec?.template?.spec;
+    return props.spec?.template?.spec;
+}
+
+const RUN_TO_COMPLETION = new Set(["kubernetes:batch/v1:Job", "kubernetes:batch/v1:CronJob"]);
+
+/**
+ * Every container requests CPU and memory and has a memory limit, so the
+ * scheduler's placement (tools/schedule) is the real one and a leak kills one
+ * pod, not the server. CPU limits are not required on purpose (a CFS quota
+ * throttles Synapse's event loop with idle cores beside it). Long-running
+ * containers also have liveness and readiness probes. Exemptions: init
+ * containers and the containers of Jobs/CronJobs need no probes (Kubernetes
+ * rejects probes on init containers; a run-to-completion container is judged
+ * by its exit code), but still need requests and limits.
+ */
+const containerResourcesAndProbes: ResourceValidationPolicy = {
+    name: "container-resources-and-probes",
+    description: "Every container requests CPU and memory and limits memory; long-running containers have liveness and readiness probes (not init containers, not Jobs).",
+    enforcementLevel: "mandatory",
+    validateResource: (args: ResourceArgs, report: ReportViolation) => {
+        if (!WORKLOADS.has(args.type)) return;
+        const spec = podSpecOf(args.props, args.type) ?? {};
+        const check = (c: Record<string, any>, init: boolean) => {
+            const missing: string[] = [];
+            if (c.resources?.requests?.cpu === undefined) missing.push("resources.requests.cpu");
+            if (c.resources?.requests?.memory === undefined) missing.push("resources.requests.memory");
+            if (c.resources?.limits?.memory === undefined) missing.push("resources.limits.memory");
+            if (!init && !RUN_TO_COMPLETION.has(args.type)) {
+                if (!c.livenessProbe) missing.push("livenessProbe");
+                if (!c.readinessProbe) missing.push("readinessProbe");
+            }
+            if (missing.length) report(`${args.name}/${c.name}${init ? " (init)" : ""}: missing ${missing.join(", ")}`);
+        };
+        for (const c of spec.containers ?? []) check(c, false);
+        for (const c of spec.initContainers ?? []) check(c, true);
+    },
+};
+
+const hostNetworkOnlyWhereNeeded: ResourceValidationPolicy = {
+    name: "host-network-only-for-calls-and-node-exporter",
+    description: `Only pods in ${NAMESPACES.calls} (TURN/LiveKit media ports) and node-exporter (host metrics) use the host network.`,
+    enforcementLevel: "mandatory",
+    validateResource: (args: ResourceArgs, report: ReportViolation) => {
+        if (!WORKLOADS.has(args.type)) return;
+        if (podSpecOf(args.props, args.type)?.hostNetwork !== true) return;
+        const ns = args.props.metadata?.namespace;
+        const name = String(args.props.metadata?.name ?? args.name);
+        if (ns === NAMESPACES.calls || /node-exporter/.test(name)) return;
+        report(`${args.name}: hostNetwork in namespace ${ns ?? "default"}; allowed only in ${NAMESPACES.calls} and for node-exporter`);
+    },
+};
+
+/** Namespaces whose pods must run on their role's dedicated server. */
+const PINNED_NAMESPACES: Readonly<Record<string, string>> = { [NAMESPACES.li]: ROLE_VALUES.li, [NAMESPACES.monitoring]: ROLE_VALUES.monitoring };
+
+const roleServersOnly: ResourceValidationPolicy = {
+    name: "li-and-monitoring-on-their-servers",
+    description: `Workloads in ${NAMESPACES.li} run only on the LI server and those in ${NAMESPACES.monitoring} only on the monitoring server (nodeSelector ${ROLE_LABEL}).`,
+    enforcementLevel: "mandatory",
+    validateResource: (args: ResourceArgs, report: ReportViolation) => {
+        if (!WORKLOADS.has(args.type)) return;
+        const ns = args.props.metadata?.namespace;
+        const role = PINNED_NAMESPACES[ns];
+        if (!role) return;
+        const selector = podSpecOf(args.props, args.type)?.nodeSelector ?? {};
+        if (selector[ROLE_LABEL] !== role) report(`${args.name}: in ${ns} but nodeSelector ${ROLE_LABEL}=${selector[ROLE_LABEL] ?? "(unset)"}; required: ${role}`);
+    },
+};
+
+/** A NetworkPolicy that selects every pod and allows no ingress. */
+function isDefaultDeny(props: Record<string, any>): boolean {
+    const spec = props.spec ?? {};
+    const selectsAll = Object.keys(spec.podSelector ?? {}).every((k) => Object.keys(spec.podSelector[k] ?? {}).length === 0);
+    return selectsAll && (spec.policyTypes ?? []).includes("Ingress") && (spec.ingress ?? []).length === 0;
+}
+
+const defaultDenyPerNamespace: StackValidationPolicy = {
+    name: "default-deny-network-policy",
+    description: "Every namespace the program creates has a NetworkPolicy that selects all its pods and allows no ingress; everything else is an explicit allow.",
+    enforcementLevel: "mandatory",
+    validateStack: (args: StackArgs, report: ReportViolation) => {
+        const denied = new Set(
+            args.resources.filter((r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy" && isDefaultDeny(r.props)).map((r) => r.props.metadata?.namespace),
+        );
+        for (const r of args.resources) {
+            if (r.type !== "kubernetes:core/v1:Namespace") continue;
+            const name = r.props.metadata?.name ?? r.name;
+            if (!denied.has(name)) report(`namespace ${name} has no default-deny NetworkPolicy (podSelector {}, policyTypes [Ingress], no ingress rules)`, r.urn);
+        }
+    },
+};
+
 /**
  * A host port bypasses Services and NetworkPolicy-free paths alike: the only
  * one allowed is the LI proxy's, in its own namespace, on LI_ADMIN_HOST_PORT
@@ -355,5 +451,8 @@ export const RESOURCE_POLICIES: readonly ResourceValidationPolicy[] = [
     pinnedCharts,
     synapseConfigSane,
     hostPortsLiProxyOnly,
+    containerResourcesAndProbes,
+    hostNetworkOnlyWhereNeeded,
+    roleServersOnly,
 ];
-export const STACK_POLICIES: readonly StackValidationPolicy[] = [uniqueStatefulIdentity];
+export const STACK_POLICIES: readonly StackValidationPolicy[] = [uniqueStatefulIdentity, defaultDenyPerNamespace];

@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { stringify } from "yaml";
 import { isConfigError } from "../config";
-import { FAKE_SECRET_PREFIX, REPO_ROOT, runProgram, unwrapSecrets, type RegisteredResource, type RunOptions } from "./mock-runtime";
+import { FAKE_SECRET_PREFIX, REPO_ROOT, runProgram, unwrapSecrets, type ProgramRun, type RegisteredResource, type RunOptions } from "./mock-runtime";
 
 export const REDACTED = "[secret]";
 const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";
@@ -112,7 +112,11 @@ export interface SynthResult {
 }
 
 export async function synth(stack: string, outDir: string, options: Omit<RunOptions, "stack"> = {}): Promise<SynthResult> {
-    const run = await runProgram({ ...options, stack });
+    return synthRun(await runProgram({ ...options, stack }), outDir);
+}
+
+/** Writes one finished run's objects; lets gates that already ran the program (tests) render without running it again. */
+export function synthRun(run: ProgramRun, outDir: string): SynthResult {
     const manifestsDir = path.join(outDir, "manifests");
     fs.rmSync(outDir, { recursive: true, force: true });
     fs.mkdirSync(manifestsDir, { recursive: true });

@@ -45,7 +45,10 @@ export function clamdConf(plan: Plan, timeoutSeconds: number, p: ClamdPaths = PO
     ]);
 }
 
-export function freshclamConf(mirror: string, checksPerDay: number, databaseDir = DATABASE_DIR, clamdConfPath = `${CONFIG_DIR}/clamd.conf`): string {
+/** freshclam's pid file, on the pod's /run/clamav emptyDir. */
+export const FRESHCLAM_PID_FILE = "/run/clamav/freshclam.pid";
+
+export function freshclamConf(mirror: string, checksPerDay: number, databaseDir = DATABASE_DIR, clamdConfPath = `${CONFIG_DIR}/clamd.conf`, pidFile = FRESHCLAM_PID_FILE): string {
     return conf([
         ["Foreground", "yes"],
         ["LogTime", "yes"],
@@ -58,5 +61,7 @@ export function freshclamConf(mirror: string, checksPerDay: number, databaseDir 
         ["ConnectTimeout", 30],
         ["ReceiveTimeout", 300],
         ["NotifyClamd", clamdConfPath],
+        // Written by the daemon (the sidecar); its liveness probe checks the process it names.
+        ["PidFile", pidFile],
     ]);
 }

@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { Plan } from "../../sizing/types";
 import { CLAMD_PORT, NAMESPACES } from "../contracts";
 import { restrictedContainer, restrictedPod } from "../data/security";
-import { clamdConf, CONFIG_DIR, DATABASE_DIR, freshclamConf } from "./config";
+import { clamdConf, CONFIG_DIR, DATABASE_DIR, FRESHCLAM_PID_FILE, freshclamConf } from "./config";
 
 export const CLAMD_SERVICE = "clamd";
 export const CLAMD_LABELS = { "app.kubernetes.io/name": "clamd" } as const;
@@ -36,6 +36,11 @@ export function clamdDeployment(a: AntivirusArgs, namespace: string, checksum: s
     ];
     const sc = { ...restrictedContainer, readOnlyRootFilesystem: true };
     const ping = ["clamdscan", `--config-file=${CONFIG_DIR}/clamd.conf`, "--ping", "1"];
+    const clamdResources = { requests: { cpu: String(av.cpu), memory: `${av.memoryGiB}Gi` }, limits: { memory: `${av.memoryLimitGiB}Gi` } };
+    // The sidecar is alive while the freshclam daemon named by its pid file runs; ready once the
+    // signature set it keeps up to date is on the shared volume.
+    const freshclamAlive = ["sh", "-c", `kill -0 "$(cat ${FRESHCLAM_PID_FILE})"`];
+    const signaturesPresent = ["sh", "-c", `ls ${DATABASE_DIR}/main.c[lv]d ${DATABASE_DIR}/daily.c[lv]d >/dev/null`];
     return {
         metadata: { name: CLAMD_SERVICE, namespace, labels: { ...CLAMD_LABELS } },
         spec: {
@@ -56,7 +61,10 @@ export function clamdDeployment(a: AntivirusArgs, namespace: string, checksum: s
                     },
                     initContainers: [
                         // Signatures before clamd starts: without them clamd refuses to run.
-                        { name: "signatures", image: a.image, command: ["freshclam", `--config-file=${CONFIG_DIR}/freshclam.conf`, "--foreground"], securityContext: sc, volumeMounts: mounts },
+                        { name: "signatures", image: a.image, command: ["freshclam", `--config-file=${CONFIG_DIR}/freshclam.conf`, "--foreground"], securityContext: sc, volumeMounts: mounts,
+                          // freshclam loads the downloaded set to test it, as clamd does; sized like clamd (init
+                          // containers run before the others, so this adds nothing to the pod's request).
+                          resources: clamdResources },
                     ],
                     containers: [
                         {
@@ -65,10 +73,7 @@ export function clamdDeployment(a: AntivirusArgs, namespace: string, checksum: s
                             command: ["clamd", `--config-file=${CONFIG_DIR}/clamd.conf`],
                             ports: [{ name: "clamd", containerPort: CLAMD_PORT }],
                             securityContext: sc,
-                            resources: {
-                                requests: { cpu: String(av.cpu), memory: `${av.memoryGiB}Gi` },
-                                limits: { memory: `${av.memoryLimitGiB}Gi` },
-                            },
+                            resources: clamdResources,
                             // Loading the full signature set takes a minute or more.
                             startupProbe: { exec: { command: ping }, periodSeconds: 10, failureThreshold: 30, timeoutSeconds: 5 },
                             readinessProbe: { exec: { command: ping }, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 5 },
@@ -81,6 +86,8 @@ export function clamdDeployment(a: AntivirusArgs, namespace: string, checksum: s
                             command: ["freshclam", `--config-file=${CONFIG_DIR}/freshclam.conf`, "--daemon", "--foreground"],
                             securityContext: sc,
                             resources: { requests: { cpu: "50m", memory: "256Mi" }, limits: { memory: "1Gi" } },
+                            readinessProbe: { exec: { command: signaturesPresent }, periodSeconds: 30, timeoutSeconds: 5 },
+                            livenessProbe: { exec: { command: freshclamAlive }, initialDelaySeconds: 30, periodSeconds: 30, failureThreshold: 3, timeoutSeconds: 5 },
                             volumeMounts: mounts,
                         },
                     ],

@@ -157,6 +157,7 @@ export class MediaObjectStore extends pulumi.ComponentResource {
                     template: {
                         spec: {
                             restartPolicy: "OnFailure",
+                            automountServiceAccountToken: false,
                             securityContext: restrictedPod(1000),
                             containers: [
                                 {

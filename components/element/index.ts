@@ -60,13 +60,24 @@ export class ElementWeb extends pulumi.ComponentResource {
                                     env: [{ name: "ELEMENT_WEB_PORT", value: String(ELEMENT_PORT) }],
                                     ports: [{ name: "http", containerPort: ELEMENT_PORT }],
                                     readinessProbe: { httpGet: { path: "/config.json", port: "http" }, periodSeconds: 10 },
+                                    livenessProbe: { httpGet: { path: "/config.json", port: "http" }, periodSeconds: 20, failureThreshold: 3, timeoutSeconds: 5 },
                                     resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "128Mi" } },
-                                    // Not read-only: the image's entrypoint writes nginx's config from a template.
-                                    securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
-                                    volumeMounts: [{ name: "config", mountPath: "/app/config.json", subPath: "config.json", readOnly: true }],
+                                    // Read-only root: at start the image's entrypoint renders nginx's server block from its
+                                    // template into /etc/nginx/conf.d and copies config.json to /tmp/element-web-config
+                                    // (served from there); nginx-unprivileged keeps its pid and temp files in /tmp.
+                                    securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+                                    volumeMounts: [
+                                        { name: "config", mountPath: "/app/config.json", subPath: "config.json", readOnly: true },
+                                        { name: "tmp", mountPath: "/tmp" },
+                                        { name: "nginx-conf", mountPath: "/etc/nginx/conf.d" },
+                                    ],
                                 },
                             ],
-                            volumes: [{ name: "config", configMap: { name: ELEMENT_NAME } }],
+                            volumes: [
+                                { name: "config", configMap: { name: ELEMENT_NAME } },
+                                { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+                                { name: "nginx-conf", emptyDir: { sizeLimit: "1Mi" } },
+                            ],
                         },
                     },
                 },

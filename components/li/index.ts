@@ -155,7 +155,7 @@ export class LawfulIntercept extends pulumi.ComponentResource {
         // synapse-admin may only ever talk to synapse-li.
         const adminJson = JSON.stringify({ restrictBaseUrl: url(hosts.homeserver).replace(/\/$/, "") }, null, 2);
         for (const [n, json, deployment] of [
-            [LI_NAMES.element, elementJson, webDeployment(LI_NAMES.element, { image: args.elementImage, checksum: sha(elementJson), configMount: "/app/config.json" })],
+            [LI_NAMES.element, elementJson, webDeployment(LI_NAMES.element, { image: args.elementImage, checksum: sha(elementJson), configMount: "/app/config.json", nginxTemplates: true })],
             [
                 LI_NAMES.admin,
                 adminJson,

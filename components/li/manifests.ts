@@ -59,6 +59,8 @@ export const placement = {
 
 export const podSecurity = (uid: number) => ({ runAsUser: uid, runAsGroup: uid, fsGroup: uid, runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
 export const containerSecurity = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
+/** For programs that write only to mounted volumes (each pod mounts an emptyDir wherever its program writes). */
+export const readOnlyContainerSecurity = { ...containerSecurity, readOnlyRootFilesystem: true };
 
 export const appLabels = (name: string) => ({ "app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "matrix-li" });
 
@@ -71,6 +73,9 @@ export function claim(name: string, namespace: string, storageClass: string, siz
         spec: { accessModes: ["ReadWriteOnce"], storageClassName: storageClass, resources: { requests: { storage: `${sizeGB}G` } } },
     };
 }
+
+/** pg_isready on the local socket: 0 accepting, 1 rejecting (starting, recovering), 2 no answer. */
+const PG_ANSWERS = ["sh", "-c", "pg_isready -q -h /var/run/postgresql -U postgres; [ $? -ne 2 ]"];
 
 export function postgresStatefulSet(i: { image: string; cpu: number; memoryGiB: number; parameters: Readonly<Record<string, string>>; storageClass: string }) {
     const labels = appLabels(LI_NAMES.postgres);
@@ -90,7 +95,8 @@ export function postgresStatefulSet(i: { image: string; cpu: number; memoryGiB: 
                         {
                             name: "postgres",
                             image: i.image,
-                            securityContext: containerSecurity,
+                            // Writes only PGDATA, its socket directory and /tmp (the entrypoint's scratch files).
+                            securityContext: readOnlyContainerSecurity,
                             args: Object.entries(i.parameters).flatMap(([k, v]) => ["-c", `${k}=${v}`]),
                             env: [
                                 { name: "POSTGRES_PASSWORD_FILE", value: "/secrets/superuser/password" },
@@ -99,10 +105,16 @@ export function postgresStatefulSet(i: { image: string; cpu: number; memoryGiB: 
                             ],
                             ports: [{ name: "postgres", containerPort: LI_POSTGRES_PORT }],
                             readinessProbe: { exec: { command: ["pg_isready", "-h", "127.0.0.1", "-U", "postgres"] }, periodSeconds: 10 },
+                            // Alive while the postmaster answers on its socket, also while it starts or recovers
+                            // (pg_isready exits 1, "rejecting"); only no answer at all (2) restarts it. The startup
+                            // probe covers initdb and the first start, when nothing answers yet.
+                            startupProbe: { exec: { command: PG_ANSWERS }, periodSeconds: 10, failureThreshold: 60, timeoutSeconds: 5 },
+                            livenessProbe: { exec: { command: PG_ANSWERS }, periodSeconds: 20, failureThreshold: 6, timeoutSeconds: 5 },
                             resources: { requests: { cpu: milli(i.cpu), memory: gib(i.memoryGiB) }, limits: { memory: gib(i.memoryGiB) } },
                             volumeMounts: [
                                 { name: "data", mountPath: "/var/lib/postgresql/data" },
                                 { name: "run", mountPath: "/var/run/postgresql" },
+                                { name: "tmp", mountPath: "/tmp" },
                                 { name: "superuser", mountPath: "/secrets/superuser", readOnly: true },
                                 { name: "li-password", mountPath: "/secrets/li", readOnly: true },
                                 { name: "init", mountPath: "/docker-entrypoint-initdb.d", readOnly: true },
@@ -112,6 +124,7 @@ export function postgresStatefulSet(i: { image: string; cpu: number; memoryGiB: 
                     ],
                     volumes: [
                         { name: "run", emptyDir: {} },
+                        { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
                         { name: "superuser", secret: { secretName: LI_NAMES.postgresSuperuserSecret } },
                         { name: "li-password", secret: { secretName: LI_NAMES.postgresSecret } },
                         { name: "init", configMap: { name: LI_NAMES.postgresInit, items: [{ key: "init.sh", path: "init.sh" }] } },
@@ -145,7 +158,8 @@ export function synapseDeployment(i: { image: string; cpu: number; memoryGiB: nu
                             name: "synapse",
                             image: i.image,
                             command: ["python", "-m", "synapse.app.homeserver", "--config-path", PATHS.homeserver],
-                            securityContext: containerSecurity,
+                            // Like the main Synapse: media cache and /tmp are volumes, nothing else is written.
+                            securityContext: readOnlyContainerSecurity,
                             env: [
                                 { name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: LI_NAMES.postgresSecret, key: "password" } } },
                                 { name: "AWS_ACCESS_KEY_ID", valueFrom: { secretKeyRef: { name: i.mediaCredentialsSecret, key: "AWS_ACCESS_KEY_ID" } } },
@@ -160,6 +174,7 @@ export function synapseDeployment(i: { image: string; cpu: number; memoryGiB: nu
                                 { name: "secrets", mountPath: PATHS.secretsDir, readOnly: true },
                                 { name: "signing", mountPath: PATHS.signingKey.replace(/\/[^/]+$/, ""), readOnly: true },
                                 { name: "media", mountPath: PATHS.mediaStore },
+                                { name: "tmp", mountPath: "/tmp" },
                             ],
                         },
                     ],
@@ -169,6 +184,7 @@ export function synapseDeployment(i: { image: string; cpu: number; memoryGiB: nu
                         { name: "signing", secret: { secretName: LI_NAMES.signingKey } },
                         // Media fetched from the bucket is cached here only; LI never adds media.
                         { name: "media", emptyDir: { sizeLimit: "10Gi" } },
+                        { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
                     ],
                 },
             },
@@ -176,10 +192,16 @@ export function synapseDeployment(i: { image: string; cpu: number; memoryGiB: nu
     };
 }
 
-/** A static web app on an unprivileged nginx; synapse-admin's files are copied out of its image first. */
-export function webDeployment(name: string, i: { image: string; checksum: string; copyFrom?: { image: string; path: string }; configMount: string }) {
+/**
+ * A static web app on an unprivileged nginx; synapse-admin's files are copied out of its image first.
+ * The root filesystem is read-only: nginx-unprivileged keeps its pid and temp files in /tmp, and the
+ * Element Web image (`nginxTemplates`) also renders /etc/nginx/conf.d from its templates and copies
+ * config.json to /tmp/element-web-config at start; those are emptyDirs.
+ */
+export function webDeployment(name: string, i: { image: string; checksum: string; copyFrom?: { image: string; path: string }; configMount: string; nginxTemplates?: boolean }) {
     const labels = appLabels(name);
     const site = "/usr/share/nginx/html";
+    const check = { httpGet: { path: "/config.json", port: "http" } };
     return {
         metadata: { name, namespace: NAMESPACES.li, labels },
         spec: {
@@ -198,7 +220,8 @@ export function webDeployment(name: string, i: { image: string; checksum: string
                                       name: "copy-site",
                                       image: i.copyFrom.image,
                                       command: ["sh", "-c", `cp -R ${i.copyFrom.path}/. /site/`],
-                                      securityContext: containerSecurity,
+                                      securityContext: readOnlyContainerSecurity,
+                                      resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { memory: "64Mi" } },
                                       volumeMounts: [{ name: "site", mountPath: "/site" }],
                                   },
                               ],
@@ -208,18 +231,26 @@ export function webDeployment(name: string, i: { image: string; checksum: string
                         {
                             name: "web",
                             image: i.image,
-                            securityContext: containerSecurity,
+                            securityContext: readOnlyContainerSecurity,
                             env: [{ name: "ELEMENT_WEB_PORT", value: String(WEB_PORT) }],
                             ports: [{ name: "http", containerPort: WEB_PORT }],
-                            readinessProbe: { httpGet: { path: "/config.json", port: "http" }, periodSeconds: 10 },
+                            readinessProbe: { ...check, periodSeconds: 10 },
+                            livenessProbe: { ...check, periodSeconds: 20, failureThreshold: 3, timeoutSeconds: 5 },
                             resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "128Mi" } },
                             volumeMounts: [
                                 ...(i.copyFrom ? [{ name: "site", mountPath: site }] : []),
                                 { name: "config", mountPath: i.configMount, subPath: "config.json", readOnly: true },
+                                { name: "tmp", mountPath: "/tmp" },
+                                ...(i.nginxTemplates ? [{ name: "nginx-conf", mountPath: "/etc/nginx/conf.d" }] : []),
                             ],
                         },
                     ],
-                    volumes: [...(i.copyFrom ? [{ name: "site", emptyDir: {} }] : []), { name: "config", configMap: { name } }],
+                    volumes: [
+                        ...(i.copyFrom ? [{ name: "site", emptyDir: {} }] : []),
+                        { name: "config", configMap: { name } },
+                        { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+                        ...(i.nginxTemplates ? [{ name: "nginx-conf", emptyDir: { sizeLimit: "1Mi" } }] : []),
+                    ],
                 },
             },
         },
@@ -246,6 +277,11 @@ export function keyVaultDeployment(i: { image: string; port: number }) {
                             image: i.image,
                             securityContext: containerSecurity,
                             ports: [{ name: "http", containerPort: i.port }],
+                            // The organisation's image: all the program knows of it is the port its HTTP API listens on.
+                            readinessProbe: { tcpSocket: { port: "http" }, periodSeconds: 10 },
+                            livenessProbe: { tcpSocket: { port: "http" }, initialDelaySeconds: 30, periodSeconds: 20, failureThreshold: 3, timeoutSeconds: 5 },
+                            // A small key store; taken from the LI server's remainder next to the proxy and the web apps.
+                            resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { memory: "512Mi" } },
                             volumeMounts: [{ name: "data", mountPath: "/data" }],
                         },
                     ],
@@ -274,13 +310,17 @@ export function metricsDeployment(i: { image: string; intervalSeconds: number })
                             name: "metrics",
                             image: i.image,
                             command: ["python", "/scripts/metrics_server.py"],
-                            securityContext: containerSecurity,
+                            // Reads the state file and answers; writes nothing.
+                            securityContext: readOnlyContainerSecurity,
                             env: [
                                 { name: "METRICS_FILE", value: "/state/li_sync.prom" },
                                 { name: "METRICS_PORT", value: String(LI_SYNC_METRICS.port) },
                                 { name: "SYNC_INTERVAL_SECONDS", value: String(i.intervalSeconds) },
                             ],
                             ports: [{ name: "metrics", containerPort: LI_SYNC_METRICS.port }],
+                            // The endpoint itself: 200 with the interval even before the first sync.
+                            readinessProbe: { httpGet: { path: LI_SYNC_METRICS.path, port: "metrics" }, periodSeconds: 10 },
+                            livenessProbe: { httpGet: { path: LI_SYNC_METRICS.path, port: "metrics" }, periodSeconds: 30, failureThreshold: 3, timeoutSeconds: 5 },
                             resources: { requests: { cpu: "10m", memory: "32Mi" }, limits: { memory: "64Mi" } },
                             volumeMounts: [
                                 { name: "scripts", mountPath: "/scripts", readOnly: true },
@@ -340,7 +380,10 @@ export function syncCronJob(i: SyncCronJobInputs) {
                                     name: "sync",
                                     image: i.postgresImage,
                                     command: ["bash", "/scripts/li-sync.sh"],
-                                    securityContext: containerSecurity,
+                                    // Writes the dump to /work, the metrics to /state, bash's here-documents to /tmp.
+                                    securityContext: readOnlyContainerSecurity,
+                                    // pg_dump/pg_restore/vacuumdb clients (parallel workers); the servers do the heavy work.
+                                    resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { memory: "2Gi" } },
                                     env: [
                                         { name: "SOURCE_HOST", value: i.source.host },
                                         { name: "SOURCE_PORT", value: String(i.source.port) },
@@ -360,6 +403,7 @@ export function syncCronJob(i: SyncCronJobInputs) {
                                         { name: "li", mountPath: "/secrets/li", readOnly: true },
                                         { name: "work", mountPath: "/work" },
                                         { name: "state", mountPath: "/state" },
+                                        { name: "tmp", mountPath: "/tmp" },
                                     ],
                                 },
                             ],
@@ -369,7 +413,11 @@ export function syncCronJob(i: SyncCronJobInputs) {
                                     name: "restart-synapse-li",
                                     image: i.kubectlImage,
                                     command: ["kubectl", "-n", NAMESPACES.li, "rollout", "restart", `deployment/${LI_NAMES.synapse}`],
-                                    securityContext: containerSecurity,
+                                    // kubectl's discovery cache goes to $HOME/.kube, on the pod's /tmp.
+                                    env: [{ name: "HOME", value: "/tmp" }],
+                                    securityContext: readOnlyContainerSecurity,
+                                    resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "256Mi" } },
+                                    volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
                                 },
                             ],
                             volumes: [
@@ -378,6 +426,7 @@ export function syncCronJob(i: SyncCronJobInputs) {
                                 { name: "li", secret: { secretName: LI_NAMES.postgresSecret } },
                                 { name: "work", persistentVolumeClaim: { claimName: LI_NAMES.syncWork } },
                                 { name: "state", persistentVolumeClaim: { claimName: LI_NAMES.syncState } },
+                                { name: "tmp", emptyDir: { sizeLimit: "256Mi" } },
                             ],
                         },
                     },
@@ -401,6 +450,9 @@ export function syncRbac() {
         },
     };
 }
+
+/** The access logger's check: its pipe exists and the log directory takes a write. */
+const ACCESS_LOG_OK = ["sh", "-c", 'test -p "$FIFO" && touch "$LOG_DIR/.probe"'];
 
 export function proxyDeployment(i: { image: string; checksum: string }) {
     const labels = appLabels(LI_NAMES.proxy);
@@ -448,6 +500,10 @@ export function proxyDeployment(i: { image: string; checksum: string }) {
                                 { name: "RETENTION_DAYS", valueFrom: { configMapKeyRef: { name: LI_NAMES.proxyConfig, key: "retention-days" } } },
                             ],
                             resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { memory: "64Mi" } },
+                            // The logger is PID 1 (mawk on the pipe); what it needs to work is the pipe HAProxy
+                            // writes to and a log directory it can write. A full or read-only log volume restarts it.
+                            readinessProbe: { exec: { command: ACCESS_LOG_OK }, periodSeconds: 10 },
+                            livenessProbe: { exec: { command: ACCESS_LOG_OK }, periodSeconds: 30, failureThreshold: 3, timeoutSeconds: 5 },
                             volumeMounts: [
                                 { name: "config", mountPath: "/conf", readOnly: true },
                                 { name: "pipe", mountPath: LI_PROXY_PATHS.fifo.replace(/\/[^/]+$/, "") },

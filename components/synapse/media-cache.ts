@@ -25,6 +25,10 @@ export const MIN_CACHE_GIB = 5;
 export const CLEANUP_WORKDIR = "/work";
 export const CLEANUP_DB_FILE = "database.yaml";
 export const CLEANUP_SCRIPT = "media-cleanup.sh";
+/** Touched by the loop at the start of every run; the sidecar's probes read its age. */
+export const CLEANUP_HEARTBEAT = "heartbeat";
+/** A run may take this long before the sidecar counts as hung and is restarted (one interval plus a long run). */
+export const CLEANUP_STALE_SECONDS = 6 * CLEANUP_INTERVAL_SECONDS;
 /** ConfigMap holding the sidecar's files, mounted at CLEANUP_CONFIG_DIR (not Synapse's config: Synapse never reads them). */
 export const CLEANUP_CONFIG_MAP = "synapse-media-cleanup";
 export const CLEANUP_CONFIG_DIR = "/cleanup";
@@ -76,6 +80,7 @@ export function cleanupScript(media: { bucket: string; endpointUrl: string }, co
         `cd ${CLEANUP_WORKDIR} || exit 1`,
         `cp ${configDir}/${CLEANUP_DB_FILE} database.yaml || exit 1`,
         "while true; do",
+        `  touch ${CLEANUP_HEARTBEAT}`,
         `  if ${steps.join(" && ")}; then`,
         '    echo "media cache cleanup done"',
         "  else",
@@ -85,6 +90,21 @@ export function cleanupScript(media: { bucket: string; endpointUrl: string }, co
         "done",
         "",
     ].join("\n");
+}
+
+/** The sidecar's probes: ready once the loop has started, alive while it started a run recently enough. */
+export function cleanupProbes(workdir: string = CLEANUP_WORKDIR) {
+    const beat = `${workdir}/${CLEANUP_HEARTBEAT}`;
+    return {
+        readinessProbe: { exec: { command: ["test", "-f", beat] }, periodSeconds: 30 },
+        livenessProbe: {
+            exec: { command: ["sh", "-c", `test $(( $(date +%s) - $(stat -c %Y ${beat}) )) -lt ${CLEANUP_STALE_SECONDS}`] },
+            initialDelaySeconds: 60,
+            periodSeconds: 300,
+            failureThreshold: 2,
+            timeoutSeconds: 10,
+        },
+    };
 }
 
 /** The sidecar's ConfigMap data: the loop and the database settings. */

@@ -6,7 +6,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { ROLE_LABEL, ROLE_VALUES, type SecretKeyRef } from "../contracts";
 import { RESTART_LABEL, SHARDING_ANNOTATION } from "./restart";
-import { CLEANUP_CONFIG_DIR, CLEANUP_CONFIG_MAP, CLEANUP_SCRIPT, CLEANUP_WORKDIR } from "./media-cache";
+import { CLEANUP_CONFIG_DIR, CLEANUP_CONFIG_MAP, CLEANUP_SCRIPT, CLEANUP_WORKDIR, cleanupProbes } from "./media-cache";
 import { HTTP_PORT, METRICS_PORT, PATHS, POD_NAME_PLACEHOLDER, REPLICATION_PORT, workerFileKey } from "./ports";
 import type { Pool } from "./topology";
 import { MAIN } from "./worker-table";
@@ -188,6 +188,7 @@ function cleanupSidecar(w: WorkloadInputs): k8s.types.input.core.v1.Container {
         env: [{ name: "PGPASSWORD", valueFrom: { secretKeyRef: { name: w.postgresPassword.name, key: w.postgresPassword.key } } }],
         envFrom: [{ secretRef: { name: w.mediaCredentialsSecret } }],
         resources: CLEANUP_RESOURCES,
+        ...cleanupProbes(),
         securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
         volumeMounts: [
             { name: "cleanup-config", mountPath: CLEANUP_CONFIG_DIR, readOnly: true },

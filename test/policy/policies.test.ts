@@ -2,6 +2,7 @@
 // resource must be refused, each safe twin accepted.
 import * as assert from "assert";
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { NAMESPACES, ROLE_LABEL, ROLE_VALUES } from "../../components/contracts";
 import { RESOURCE_POLICIES, STACK_POLICIES, synapseConfigProblems } from "../../policy/policies";
 
 function policy(name: string): ResourceValidationPolicy {
@@ -229,6 +230,68 @@ describe("policy pack", () => {
             const found: string[] = [];
             await p.validateStack({ resources: [res("db", "matrix"), res("db", "matrix"), res("db", "other")] } as never, (m: string) => found.push(m));
             assert.strictEqual(found.length, 1);
+        });
+    });
+
+    describe("container-resources-and-probes", () => {
+        const p = policy("container-resources-and-probes");
+        const probe = { httpGet: { path: "/health", port: 8008 } };
+        const good = { name: "app", image: "x:1", resources: { requests: { cpu: "100m", memory: "1Gi" }, limits: { memory: "1Gi" } }, livenessProbe: probe, readinessProbe: probe };
+        const deployment = (c: Record<string, unknown>, init: Record<string, unknown>[] = []) => ({ metadata: { namespace: "matrix" }, spec: { template: { spec: { containers: [c], initContainers: init } } } });
+        it("accepts requests, a memory limit and both probes; init containers and Jobs without probes", async () => {
+            const { livenessProbe: _l, readinessProbe: _r, ...noProbes } = good;
+            assert.deepStrictEqual(await violations(p, args("kubernetes:apps/v1:Deployment", deployment(good, [noProbes]))), []);
+            assert.deepStrictEqual(await violations(p, args("kubernetes:batch/v1:Job", deployment(noProbes))), []);
+        });
+        it("refuses a container without requests, memory limit or a probe", async () => {
+            const { livenessProbe: _l, ...noLiveness } = good;
+            assert.strictEqual((await violations(p, args("kubernetes:apps/v1:StatefulSet", deployment(noLiveness)))).length, 1);
+            assert.match((await violations(p, args("kubernetes:batch/v1:Job", deployment({ name: "j", image: "x:1" }))))[0], /requests\.cpu.*requests\.memory.*limits\.memory/);
+            assert.strictEqual((await violations(p, args("kubernetes:apps/v1:Deployment", deployment(good, [{ name: "i", image: "x:1" }])))).length, 1);
+        });
+    });
+
+    describe("host-network-only-for-calls-and-node-exporter", () => {
+        const p = policy("host-network-only-for-calls-and-node-exporter");
+        const ds = (ns: string, name: string) => ({ metadata: { namespace: ns, name }, spec: { template: { spec: { hostNetwork: true, containers: [] } } } });
+        it("accepts host network in matrix-calls and for node-exporter", async () => {
+            assert.deepStrictEqual(await violations(p, args("kubernetes:apps/v1:DaemonSet", ds("matrix-calls", "coturn"))), []);
+            assert.deepStrictEqual(await violations(p, args("kubernetes:apps/v1:DaemonSet", ds("monitoring", "node-exporter"))), []);
+        });
+        it("refuses host network anywhere else", async () => {
+            assert.strictEqual((await violations(p, args("kubernetes:apps/v1:Deployment", ds("matrix", "synapse-main")))).length, 1);
+        });
+    });
+
+    describe("li-and-monitoring-on-their-servers", () => {
+        const p = policy("li-and-monitoring-on-their-servers");
+        const sts = (ns: string, role?: string) => ({ metadata: { namespace: ns }, spec: { template: { spec: { nodeSelector: role ? { [ROLE_LABEL]: role } : {}, containers: [] } } } });
+        it("accepts LI pods on the LI server and monitoring pods on the monitoring server", async () => {
+            assert.deepStrictEqual(await violations(p, args("kubernetes:apps/v1:StatefulSet", sts(NAMESPACES.li, ROLE_VALUES.li))), []);
+            assert.deepStrictEqual(await violations(p, args("kubernetes:apps/v1:StatefulSet", sts(NAMESPACES.monitoring, ROLE_VALUES.monitoring))), []);
+            assert.deepStrictEqual(await violations(p, args("kubernetes:apps/v1:StatefulSet", sts(NAMESPACES.matrix))), []);
+        });
+        it("refuses them anywhere else", async () => {
+            assert.strictEqual((await violations(p, args("kubernetes:apps/v1:StatefulSet", sts(NAMESPACES.li, ROLE_VALUES.app)))).length, 1);
+            assert.strictEqual((await violations(p, args("kubernetes:apps/v1:Deployment", sts(NAMESPACES.monitoring)))).length, 1);
+        });
+    });
+
+    describe("default-deny-network-policy", () => {
+        const p = STACK_POLICIES.find((x) => x.name === "default-deny-network-policy") as StackValidationPolicy;
+        const ns = { type: "kubernetes:core/v1:Namespace", urn: "urn:ns", name: "ns", props: { metadata: { name: "matrix" } } };
+        const deny = { type: "kubernetes:networking.k8s.io/v1:NetworkPolicy", urn: "urn:np", name: "np", props: { metadata: { namespace: "matrix" }, spec: { podSelector: {}, policyTypes: ["Ingress"] } } };
+        const run = async (resources: unknown[]) => {
+            const found: string[] = [];
+            await p.validateStack({ resources } as never, (m: string) => found.push(m));
+            return found;
+        };
+        it("accepts a namespace with a default-deny policy", async () => {
+            assert.deepStrictEqual(await run([ns, deny]), []);
+        });
+        it("refuses a namespace without one, or whose only policy allows something", async () => {
+            assert.strictEqual((await run([ns])).length, 1);
+            assert.strictEqual((await run([ns, { ...deny, props: { ...deny.props, spec: { ...deny.props.spec, ingress: [{}] } } }])).length, 1);
         });
     });
 });

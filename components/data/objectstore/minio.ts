@@ -80,6 +80,7 @@ export function poolStatefulSet(p: MinioPool, pools: readonly MinioPool[], names
                             ],
                         },
                     },
+                    automountServiceAccountToken: false,
                     securityContext: restrictedPod(1000),
                     containers: [
                         {

@@ -138,6 +138,7 @@ export function redisStatefulSet(i: RedisGroupInputs) {
                     ...appPlacement,
                     affinity: antiAffinity(labels),
                     terminationGracePeriodSeconds: 30,
+                    automountServiceAccountToken: false,
                     securityContext: restrictedPod(999),
                     containers: [
                         {
@@ -203,6 +204,7 @@ export function sentinelStatefulSet(i: RedisGroupInputs) {
                 spec: {
                     ...appPlacement,
                     affinity: antiAffinity(labels),
+                    automountServiceAccountToken: false,
                     securityContext: restrictedPod(999),
                     containers: [
                         {
@@ -214,6 +216,14 @@ export function sentinelStatefulSet(i: RedisGroupInputs) {
                             ports: [{ name: "sentinel", containerPort: SENTINEL_PORT }],
                             resources: { requests: { cpu: "100m", memory: "64Mi" }, limits: { memory: "128Mi" } },
                             readinessProbe: { tcpSocket: { port: SENTINEL_PORT }, periodSeconds: 5 },
+                            // Sentinel itself answers (it has requirepass, the group's password), not only its socket.
+                            livenessProbe: {
+                                exec: { command: ["sh", "-c", `REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli -p ${SENTINEL_PORT} ping | grep -q PONG`] },
+                                initialDelaySeconds: 15,
+                                periodSeconds: 10,
+                                failureThreshold: 3,
+                                timeoutSeconds: 5,
+                            },
                             volumeMounts: [
                                 { name: "work", mountPath: "/data" },
                                 { name: "config", mountPath: "/etc/redis" },
@@ -247,6 +257,7 @@ export function haproxyDeployment(i: RedisGroupInputs) {
                 spec: {
                     ...appPlacement,
                     affinity: antiAffinity(labels),
+                    automountServiceAccountToken: false,
                     securityContext: restrictedPod(99),
                     containers: [
                         {
