@@ -1,9 +1,9 @@
 // The monitoring stack on the monitoring server: kube-prometheus-stack, Loki
 // and Alloy (releases from the pure builders next to this file), the monitors
 // of every component that exists, the plan's alert rules and the dashboards.
-// kube-prometheus-stack belongs to the base layer of controllers; until that
-// layer exists this component installs it, and everything with a Prometheus
-// operator CRD waits for it.
+// The Prometheus operator's CRDs are the base layer's (components/controllers:
+// prometheus-operator-crds, or preinstalled); the program makes this component
+// depend on that layer, so the release and every monitor and rule find them.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -30,13 +30,9 @@ export interface MonitoringArgs {
     readonly backupSchedule?: string;
     /** The backup CronJobs and their schedules (for their age alerts). */
     readonly backupJobs?: RuleContext["backupJobs"];
-    /** Install kube-prometheus-stack here (false once the base layer of controllers installs it). */
-    readonly installOperator: boolean;
 }
 
 export class Monitoring extends pulumi.ComponentResource {
-    /** API group -> the release of this component that installs its CRDs (empty when the cluster has them). */
-    readonly crdInstallers: Readonly<Record<string, string>> = {};
     constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
         super("matrix:monitoring:Monitoring", name, {}, opts);
         const parent = this;
@@ -62,16 +58,13 @@ export class Monitoring extends pulumi.ComponentResource {
         );
 
         const helm = (r: ReleaseArgs, deps: pulumi.Resource[] = []) => new k8s.helm.v3.Release(r.name, { ...r }, { parent, dependsOn: deps });
-        const crdDeps: pulumi.Resource[] = [];
-        if (args.installOperator) {
-            const release = prometheusStackRelease(args.plan, { storageClass: args.storageClass, alertmanager: args.alertmanager });
-            crdDeps.push(helm(release, [grafanaSecret, receiverSecret]));
-            this.crdInstallers = { "monitoring.coreos.com": release.name };
-        }
+        const stack = helm(prometheusStackRelease(args.plan, { storageClass: args.storageClass, alertmanager: args.alertmanager }), [grafanaSecret, receiverSecret]);
         helm(lokiRelease(args.plan, args.storageClass));
         helm(alloyRelease());
 
-        const after = { parent, dependsOn: crdDeps };
+        // The CRDs exist already (the component waits for the base layer); the operator's admission webhook
+        // validates PrometheusRules, so they wait for the stack too.
+        const after = { parent, dependsOn: [stack] };
         for (const m of allMonitors({ topology: args.topology, contracts: [] })) {
             new k8s.apiextensions.CustomResource(`${m.kind.toLowerCase()}-${m.metadata.namespace}-${m.metadata.name}`, { ...m }, after);
         }

@@ -1,6 +1,8 @@
-// kube-prometheus-stack as a pure release builder: the base layer of
-// controllers installs it (its CRDs must exist before any component's
-// ServiceMonitor, PodMonitor or PrometheusRule). Everything but the per-node
+// kube-prometheus-stack as a pure release builder, with its CRDs off: the base
+// layer of controllers installs them (prometheus-operator-crds at the same
+// operator version) before any component's ServiceMonitor, PodMonitor or
+// PrometheusRule, and before this release, which renders such objects itself.
+// Everything but the per-node
 // agents runs on the monitoring server; volumes are the plan's §2.3 sizes on
 // the ssd StorageClass.
 import type { Plan } from "../../sizing/types";
@@ -31,7 +33,8 @@ export function prometheusStackRelease(plan: Plan, s: StackSettings): ReleaseArg
     const here = onMonitoringServer();
     const everywhere = { tolerations: EVERY_NODE_TOLERATIONS.map((t) => ({ ...t })) };
     return release(STACK_RELEASE, CHARTS.kubePrometheusStack, NAMESPACES.monitoring, {
-        crds: { enabled: true },
+        // The CRDs are the base layer's (components/controllers/catalogue.ts): one installer per group.
+        crds: { enabled: false },
         fullnameOverride: "kps",
         prometheusOperator: { ...here, admissionWebhooks: { patch: { ...here } } },
         prometheus: {
