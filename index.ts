@@ -95,6 +95,8 @@ export default function main(): Record<string, unknown> {
             alertmanager: cfg.monitoring.alertmanager,
             ...(backup.settings.target ? { backupSchedule: backup.settings.postgres.schedule } : {}),
             backupJobs: scheduledBackupJobs(backup.settings),
+            // MinIO's cluster metrics (the data layer makes its Prometheus user and token Secret); none with AWS S3.
+            scrapeContracts: cfg.data.objectStore.backend === "aws-s3" ? [] : ["minio"],
         },
         // The controllers layer installs the Prometheus operator's CRDs (or the stack declares them preinstalled).
         { provider: cluster.provider, dependsOn: [namespaces, controllers] },

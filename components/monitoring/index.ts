@@ -14,7 +14,7 @@ import { ALERTMANAGER_SECRET, receiverSecretValues, receiverWarnings, type Alert
 import { alloyRelease } from "./alloy";
 import { dashboardConfigMaps } from "./dashboards";
 import { lokiRelease } from "./loki";
-import { allMonitors } from "./monitors";
+import { allMonitors, type MonitorTargets } from "./monitors";
 import { GRAFANA_ADMIN_SECRET, prometheusStackRelease } from "./operator";
 import type { ReleaseArgs } from "./releases";
 import { prometheusRule, type RuleContext } from "./rules";
@@ -30,6 +30,8 @@ export interface MonitoringArgs {
     readonly backupSchedule?: string;
     /** The backup CronJobs and their schedules (for their age alerts). */
     readonly backupJobs?: RuleContext["backupJobs"];
+    /** Scrape contracts (components/contracts.ts) of components that exist in this stack: one PodMonitor each. */
+    readonly scrapeContracts?: MonitorTargets["contracts"];
 }
 
 export class Monitoring extends pulumi.ComponentResource {
@@ -65,7 +67,7 @@ export class Monitoring extends pulumi.ComponentResource {
         // The CRDs exist already (the component waits for the base layer); the operator's admission webhook
         // validates PrometheusRules, so they wait for the stack too.
         const after = { parent, dependsOn: [stack] };
-        for (const m of allMonitors({ topology: args.topology, contracts: [] })) {
+        for (const m of allMonitors({ topology: args.topology, contracts: args.scrapeContracts ?? [] })) {
             new k8s.apiextensions.CustomResource(`${m.kind.toLowerCase()}-${m.metadata.namespace}-${m.metadata.name}`, { ...m }, after);
         }
         const rule = prometheusRule(args.plan, {

@@ -9,14 +9,14 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { stringify } from "yaml";
 import { parseStackConfig } from "../../config";
-import { ROLE_LABEL, ROLE_VALUES, DEFAULT_STORAGE_CLASSES } from "../../components/contracts";
+import { ROLE_LABEL, ROLE_VALUES, DEFAULT_STORAGE_CLASSES, PROMETHEUS_POD_LABELS, SCRAPE_CONTRACTS } from "../../components/contracts";
 import { alertmanagerConfig, receiverWarnings, SECRETS_DIR } from "../../components/monitoring/alertmanager";
 import { matrixDashboards } from "../../components/monitoring/dashboards";
 import { lokiRelease } from "../../components/monitoring/loki";
 import { prometheusStackRelease } from "../../components/monitoring/operator";
 import { computePlan, TIER_CCUS } from "../../sizing";
 import { requireBinary } from "../helpers/binaries";
-import { runProgram, type ProgramRun, type RegisteredResource } from "../../tools/mock-runtime";
+import { runProgram, unwrapSecrets, type ProgramRun, type RegisteredResource } from "../../tools/mock-runtime";
 
 
 describe("monitoring stack", function () {
@@ -154,6 +154,39 @@ describe("monitoring stack", function () {
                     for (const ep of m.inputs.spec.podMetricsEndpoints) assert.ok(names.includes(ep.port), `${w.inputs.metadata.name} lacks port ${ep.port}`);
                 }
             }
+        });
+
+        it("MinIO: the PodMonitor's token Secret exists beside it, the pods expose the contract's port, and only Prometheus' pods may reach it", () => {
+            const c = SCRAPE_CONTRACTS.minio;
+            const [pm] = of("kubernetes:monitoring.coreos.com/v1:PodMonitor").filter((m) => m.inputs.metadata.name === "minio");
+            assert.ok(pm, "a MinIO PodMonitor");
+            assert.equal(pm.inputs.metadata.namespace, c.namespace);
+            const ep = pm.inputs.spec.podMetricsEndpoints[0];
+            assert.deepEqual({ path: ep.path, auth: ep.authorization }, { path: c.path, auth: { type: "Bearer", credentials: { ...c.bearerToken } } });
+            const secret = of("kubernetes:core/v1:Secret").find((x) => x.inputs.metadata.name === c.bearerToken.name && x.inputs.metadata.namespace === c.namespace);
+            assert.ok(secret, "the token Secret");
+            const data = unwrapSecrets(secret.inputs.stringData);
+            // A JWT (header.claims.signature), which the proof (test/data/minio-metrics.proof.test.ts) shows MinIO accepts.
+            assert.match(String(data[c.bearerToken.key]), /^[\w-]+\.[\w-]+\.[\w-]+$/, "the token under the contract's key");
+            const sets = of("kubernetes:apps/v1:StatefulSet").filter((w) => w.inputs.metadata.namespace === c.namespace && matches(c.podLabels, w.inputs.spec.template.metadata.labels));
+            assert.ok(sets.length >= 1);
+            for (const w of sets) {
+                const ports = w.inputs.spec.template.spec.containers.flatMap((x: any) => x.ports ?? []);
+                assert.ok(ports.some((p: any) => p.name === c.portName && p.containerPort === c.port), w.name);
+                assert.ok(w.inputs.spec.template.spec.containers[0].env.some((e: any) => e.name === "MINIO_PROMETHEUS_AUTH_TYPE" && e.value === "jwt"));
+            }
+            // The allow: from the monitoring namespace's Prometheus pods only, to the contract's port on the MinIO pods.
+            const np = of("kubernetes:networking.k8s.io/v1:NetworkPolicy").find((p) => p.inputs.metadata.name === "minio-metrics")!;
+            assert.deepEqual(np.inputs.spec.podSelector.matchLabels, c.podLabels);
+            assert.deepEqual(np.inputs.spec.ingress, [
+                {
+                    from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } }, podSelector: { matchLabels: { ...PROMETHEUS_POD_LABELS } } }],
+                    ports: [{ protocol: "TCP", port: c.port }],
+                },
+            ]);
+            // Those labels are what the operator gives the pods of kube-prometheus-stack's Prometheus (CR <fullnameOverride>-prometheus).
+            const kps = of("kubernetes:helm.sh/v3:Release").find((r) => r.inputs.name === "kube-prometheus-stack")!;
+            assert.equal(PROMETHEUS_POD_LABELS["operator.prometheus.io/name"], `${kps.inputs.values.fullnameOverride}-prometheus`);
         });
 
         it("the metrics ports are open to the monitoring namespace only", () => {
