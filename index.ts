@@ -2,7 +2,7 @@
 // then build the components from it. Nothing here decides a number.
 import * as pulumi from "@pulumi/pulumi";
 import { Calls } from "./components/calls";
-import { callsArgsFromConfig, callsProblems } from "./components/calls/from-config";
+import { callsArgsFromConfig, callsProblems, PRIVATE_NETWORKS } from "./components/calls/from-config";
 import { Cluster, clusterProblems } from "./components/cluster";
 import { Controllers, controllersProblems } from "./components/controllers";
 import { DataLayer } from "./components/data";
@@ -97,6 +97,9 @@ export default function main(): Record<string, unknown> {
             backupJobs: scheduledBackupJobs(backup.settings),
             // MinIO's cluster metrics (the data layer makes its Prometheus user and token Secret); none with AWS S3.
             scrapeContracts: cfg.data.objectStore.backend === "aws-s3" ? [] : ["minio"],
+            // The API server calls the operator's admission webhook from the control plane's address: the VPC with
+            // provider aws; on an existing cluster, private networks (RFC 1918), where managed control planes live.
+            apiServerCidrs: cfg.cluster.provider === "aws" ? [cfg.cluster.vpcCidr] : [...PRIVATE_NETWORKS],
         },
         // The controllers layer installs the Prometheus operator's CRDs (or the stack declares them preinstalled).
         { provider: cluster.provider, dependsOn: [namespaces, controllers] },

@@ -15,6 +15,7 @@ import { alloyRelease } from "./alloy";
 import { dashboardConfigMaps } from "./dashboards";
 import { lokiRelease } from "./loki";
 import { allMonitors, type MonitorTargets } from "./monitors";
+import { monitoringNetworkPolicies } from "./network";
 import { GRAFANA_ADMIN_SECRET, prometheusStackRelease } from "./operator";
 import type { ReleaseArgs } from "./releases";
 import { prometheusRule, type RuleContext } from "./rules";
@@ -32,6 +33,8 @@ export interface MonitoringArgs {
     readonly backupJobs?: RuleContext["backupJobs"];
     /** Scrape contracts (components/contracts.ts) of components that exist in this stack: one PodMonitor each. */
     readonly scrapeContracts?: MonitorTargets["contracts"];
+    /** Where the Kubernetes API server reaches admission webhooks from (the operator's webhook; network.ts). */
+    readonly apiServerCidrs: readonly string[];
 }
 
 export class Monitoring extends pulumi.ComponentResource {
@@ -75,6 +78,10 @@ export class Monitoring extends pulumi.ComponentResource {
             ...(args.backupJobs !== undefined ? { backupJobs: args.backupJobs } : {}),
         });
         new k8s.apiextensions.CustomResource(`prometheusrule-${rule.metadata.name}`, { ...rule }, after);
+        // The namespace denies ingress by default (components/network): these are the stack's own flows.
+        for (const p of monitoringNetworkPolicies({ apiServerCidrs: args.apiServerCidrs })) {
+            new k8s.networking.v1.NetworkPolicy(p.metadata.name, p, { parent });
+        }
         for (const cm of dashboardConfigMaps(args.plan)) {
             new k8s.core.v1.ConfigMap(cm.metadata.name, cm, { parent });
         }

@@ -8,15 +8,20 @@
 import type { Plan } from "../../sizing/types";
 import { NAMESPACES, ROLE_LABEL } from "../contracts";
 import { ALERTMANAGER_SECRET, alertmanagerConfig, type AlertmanagerSettings } from "./alertmanager";
+import { LOKI_HTTP_PORT, LOKI_RELEASE } from "./loki";
 import { EVERY_NODE_TOLERATIONS, onMonitoringServer } from "./placement";
 import { CHARTS, release, type ReleaseArgs } from "./releases";
 
 export const STACK_RELEASE = "kube-prometheus-stack";
+/** fullnameOverride: the Prometheus and Alertmanager CRs are kps-prometheus and kps-alertmanager (PROMETHEUS_POD_LABELS, network.ts). */
+export const STACK_FULLNAME = "kps";
+/** The operator's TLS port (its web/metrics and the admission webhook the chart enables); network.ts opens it. */
+export const OPERATOR_PORT = 10250;
 /** Secret with Grafana's admin user and password (random, made by the monitoring component). */
 export const GRAFANA_ADMIN_SECRET = "grafana-admin";
 /** ConfigMaps carrying this label (any namespace) are loaded by Grafana's dashboard sidecar. */
 export const DASHBOARD_LABEL = "grafana_dashboard";
-export const LOKI_URL = `http://loki.${NAMESPACES.monitoring}.svc.cluster.local:3100`;
+export const LOKI_URL = `http://${LOKI_RELEASE}.${NAMESPACES.monitoring}.svc.cluster.local:${LOKI_HTTP_PORT}`;
 
 export interface StackSettings {
     readonly storageClass: string;
@@ -35,8 +40,8 @@ export function prometheusStackRelease(plan: Plan, s: StackSettings): ReleaseArg
     return release(STACK_RELEASE, CHARTS.kubePrometheusStack, NAMESPACES.monitoring, {
         // The CRDs are the base layer's (components/controllers/catalogue.ts): one installer per group.
         crds: { enabled: false },
-        fullnameOverride: "kps",
-        prometheusOperator: { ...here, admissionWebhooks: { patch: { ...here } } },
+        fullnameOverride: STACK_FULLNAME,
+        prometheusOperator: { ...here, tls: { internalPort: OPERATOR_PORT }, admissionWebhooks: { patch: { ...here } } },
         prometheus: {
             prometheusSpec: {
                 ...here,
