@@ -2,7 +2,7 @@
 // then build the components from it. Nothing here decides a number.
 import * as pulumi from "@pulumi/pulumi";
 import { Calls } from "./components/calls";
-import { callsArgsFromConfig, callsProblems } from "./components/calls/from-config";
+import { callsArgsFromConfig, callsProblems, PRIVATE_NETWORKS } from "./components/calls/from-config";
 import { Cluster, clusterProblems } from "./components/cluster";
 import { Controllers, controllersProblems } from "./components/controllers";
 import { DataLayer } from "./components/data";
@@ -50,6 +50,7 @@ export default function main(): Record<string, unknown> {
             plan,
             config: cfg.data,
             storageClasses: cluster.storageClasses,
+            // Always true: the controllers layer installs monitoring.coreos.com unless the stack declares it preinstalled.
             monitoringCrds: controllers.serves("monitoring.coreos.com"),
             restarterImage: cfg.synapse.image,
             ...(backup.settings.target ? { postgresBackup: { ...backup.settings.target, ...backup.settings.postgres } } : {}),
@@ -85,7 +86,7 @@ export default function main(): Record<string, unknown> {
         calls,
         antivirus ? { host: antivirus.host, port: antivirus.port, timeoutSeconds: av.timeoutSeconds, onError: av.onError } : undefined,
     );
-    const monitoring = new Monitoring(
+    new Monitoring(
         "monitoring",
         {
             plan,
@@ -94,10 +95,14 @@ export default function main(): Record<string, unknown> {
             alertmanager: cfg.monitoring.alertmanager,
             ...(backup.settings.target ? { backupSchedule: backup.settings.postgres.schedule } : {}),
             backupJobs: scheduledBackupJobs(backup.settings),
-            // The Prometheus operator's CRDs, unless the stack declares the cluster already has them.
-            installOperator: !controllers.serves("monitoring.coreos.com"),
+            // MinIO's cluster metrics (the data layer makes its Prometheus user and token Secret); none with AWS S3.
+            scrapeContracts: cfg.data.objectStore.backend === "aws-s3" ? [] : ["minio"],
+            // The API server calls the operator's admission webhook from the control plane's address: the VPC with
+            // provider aws; on an existing cluster, private networks (RFC 1918), where managed control planes live.
+            apiServerCidrs: cfg.cluster.provider === "aws" ? [cfg.cluster.vpcCidr] : [...PRIVATE_NETWORKS],
         },
-        { provider: cluster.provider, dependsOn: [namespaces] },
+        // The controllers layer installs the Prometheus operator's CRDs (or the stack declares them preinstalled).
+        { provider: cluster.provider, dependsOn: [namespaces, controllers] },
     );
     // The lawful-intercept instance, alone on the LI server, reading the data layer's read-only endpoints.
     const li = lawfulIntercept(cfg, plan, data.endpoints, cluster.storageClasses, { provider: cluster.provider, dependsOn: [namespaces, controllers, data] });
@@ -116,7 +121,7 @@ export default function main(): Record<string, unknown> {
         synapse: apps.synapse.summary,
         storageClasses: cluster.storageClasses,
         /** Which release installs each CRD group this stack uses ("preinstalled": the cluster already has it). */
-        crdInstallers: { ...controllers.crdInstallers, ...monitoring.crdInstallers },
+        crdInstallers: controllers.crdInstallers,
         /** Which call server runs which LiveKit and coturn instance; the TURN host's DNS lists the coturn servers' addresses. */
         callServers: calls.placement,
         dataEndpoints: data.endpoints,

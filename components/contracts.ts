@@ -194,7 +194,20 @@ export interface ScrapeContract {
     readonly portName: string;
     readonly port: number;
     readonly path: string;
+    /** A Secret in `namespace` whose key holds the bearer token the endpoint requires (the PodMonitor's `authorization`); absent: no auth. */
+    readonly bearerToken?: SecretKeyRef;
 }
+
+/**
+ * Labels of the monitoring stack's Prometheus pods (namespace
+ * NAMESPACES.monitoring), for NetworkPolicies that admit Prometheus and nothing
+ * else of that namespace. The Prometheus operator v0.93 gives a Prometheus
+ * CR's pods `app.kubernetes.io/name: prometheus` and `operator.prometheus.io/name:
+ * <CR name>` (pkg/prometheus/server/statefulset.go); kube-prometheus-stack names
+ * its CR `<fullname>-prometheus`, and components/monitoring/operator.ts sets
+ * fullnameOverride "kps" (a test checks the two agree).
+ */
+export const PROMETHEUS_POD_LABELS = { "app.kubernetes.io/name": "prometheus", "operator.prometheus.io/name": "kps-prometheus" } as const;
 
 /** Scrape contracts of the call and LI components (built by their own components). */
 export const SCRAPE_CONTRACTS = {
@@ -206,6 +219,21 @@ export const SCRAPE_CONTRACTS = {
     liSync: { namespace: NAMESPACES.li, podLabels: { "app.kubernetes.io/name": "li-sync" }, portName: "metrics", port: 9102, path: "/metrics" },
     /** ClamAV's daemon is scraped through an exporter sidecar in the antivirus pods. */
     clamav: { namespace: NAMESPACES.matrix, podLabels: { "app.kubernetes.io/name": "clamav" }, portName: "metrics", port: 9906, path: "/metrics" },
+    /**
+     * MinIO's cluster metrics (v2), on its S3 port (MinIO has no separate metrics listener). Every server answers
+     * with the same cluster-wide figures, so rules and dashboards take max(), never sum(), over the servers.
+     * MINIO_PROMETHEUS_AUTH_TYPE=jwt: the request carries a JWT (HS512, iss "prometheus", sub = a MinIO user
+     * whose only permission is admin:Prometheus), signed with that user's secret key, as `mc admin prometheus
+     * generate` makes it. The data layer creates the user, and this Secret holding the token.
+     */
+    minio: {
+        namespace: NAMESPACES.storage,
+        podLabels: { "app.kubernetes.io/name": "minio" },
+        portName: "s3",
+        port: 9000,
+        path: "/minio/v2/metrics/cluster",
+        bearerToken: { name: "minio-prometheus-token", key: "token" },
+    },
 } as const satisfies Readonly<Record<string, ScrapeContract>>;
 
 /**

@@ -4,6 +4,11 @@
 // resource the program renders against this map.
 //
 // Order matters on a fresh cluster:
+// 0. The Prometheus operator's CRDs (monitoring.coreos.com) alone: plain CRDs,
+//    they need nothing, and every component may then render its ServiceMonitor,
+//    PodMonitor or PrometheusRule (CloudNativePG's PodMonitor included) whatever
+//    else is monitored. The operator itself runs in kube-prometheus-stack on the
+//    monitoring server (components/monitoring), installed with its CRDs off.
 // 1. Envoy Gateway: its chart ships the Gateway API CRDs (gateway.networking.k8s.io)
 //    with its own (gateway.envoyproxy.io); it needs nothing else.
 // 2. cert-manager with Gateway API support: it only watches Gateway API objects
@@ -11,12 +16,14 @@
 // 3. CloudNativePG operator.
 // 4. Barman Cloud plugin: its chart renders cert-manager Certificates/Issuers
 //    (the plugin's mTLS with the operator) and registers with the operator.
-// Each entry depends on every entry before it. A new controller (e.g. the
-// Prometheus operator for monitoring.coreos.com) is one more entry.
+// Each entry depends on every entry before it. A new controller is one more entry.
 
 export const EDGE_PROXY_NAMESPACE = "envoy-gateway-system";
 export const CNPG_NAMESPACE = "cnpg-system";
 export const CERT_MANAGER_NAMESPACE = "cert-manager";
+/** Holds only the Helm record of the CRD release (CRDs are cluster-scoped; no pod runs here). Not NAMESPACES.monitoring:
+ * that one is created by the Namespaces component with its Pod Security labels, which this layer does not wait for. */
+export const PROMETHEUS_CRDS_NAMESPACE = "prometheus-operator-crds";
 
 export interface ControllerVersions {
     readonly envoyGateway: string;
@@ -41,10 +48,35 @@ export interface ControllerRelease {
 
 export const CNPG_CHART = { chart: "cloudnative-pg", version: "0.27.1", repo: "https://cloudnative-pg.github.io/charts" } as const;
 export const BARMAN_CHART = { chart: "plugin-barman-cloud", version: "0.4.0", repo: "https://cloudnative-pg.github.io/charts" } as const;
+/**
+ * The Prometheus operator's CRDs, at the operator version of the pinned
+ * kube-prometheus-stack (components/monitoring/releases.ts CHARTS.kubePrometheusStack):
+ * kube-prometheus-stack 88.5.3 has appVersion v0.93.1, and prometheus-operator-crds
+ * 31.0.1 is the chart release for v0.93.1 (its Chart.yaml appVersion; its CRD
+ * files are prometheus-operator v0.93.1's example/prometheus-operator-crd, the
+ * same files kube-prometheus-stack 88.5.3 bundles in charts/crds). Bump both
+ * together: a test checks the operator versions recorded here match.
+ */
+export const PROMETHEUS_CRDS_CHART = {
+    chart: "prometheus-operator-crds",
+    version: "31.0.1",
+    repo: "https://prometheus-community.github.io/helm-charts",
+    operatorVersion: "v0.93.1",
+} as const;
 
 /** Every controller release, in install order. */
 export function controllerCatalogue(v: ControllerVersions): readonly ControllerRelease[] {
     return [
+        {
+            id: PROMETHEUS_CRDS_CHART.chart,
+            chart: PROMETHEUS_CRDS_CHART.chart,
+            repo: PROMETHEUS_CRDS_CHART.repo,
+            version: PROMETHEUS_CRDS_CHART.version,
+            namespace: PROMETHEUS_CRDS_NAMESPACE,
+            crdGroups: ["monitoring.coreos.com"],
+            needs: [],
+            why: "the Prometheus operator's CRDs (ServiceMonitor, PodMonitor, PrometheusRule, ...), before any component renders one; kube-prometheus-stack runs the operator with its own CRDs off",
+        },
         {
             id: "envoy-gateway",
             chart: "oci://docker.io/envoyproxy/gateway-helm",
@@ -74,7 +106,7 @@ export function controllerCatalogue(v: ControllerVersions): readonly ControllerR
             repo: CNPG_CHART.repo,
             version: CNPG_CHART.version,
             namespace: CNPG_NAMESPACE,
-            // Its PodMonitor would need monitoring.coreos.com; the data layer makes its own when available.
+            // The data layer makes the instances' PodMonitor itself (the chart's would monitor the operator only).
             values: { monitoring: { podMonitorEnabled: false } },
             crdGroups: ["postgresql.cnpg.io"],
             needs: [],

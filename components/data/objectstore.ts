@@ -12,6 +12,10 @@ import type { DataEndpoints } from "../contracts";
 import { allowFromNamespaces } from "./network";
 import { restrictedContainer, restrictedPod } from "./security";
 import { dedicatedPod } from "../../sizing/plan";
+import { SCRAPE_CONTRACTS } from "../contracts";
+import {
+    METRICS_KEY_ENV, METRICS_KEY_SECRET, METRICS_POLICY, METRICS_USER, metricsNetworkPolicy, metricsPolicy, prometheusBearerToken,
+} from "./objectstore/minio";
 import { API_SERVICE, BOOTSTRAP_RESOURCES, bootstrapScript, consumerSecret, HEADLESS, MINIO_IMAGE, MINIO_PORT, MINIO_APP, poolClaims, poolRestartNotice, poolsChecksum, poolStatefulSet, restartArgs, restartJobName, ROOT_SECRET } from "./objectstore/minio";
 import { RESTART_TIMEOUTS, restarterAccess, restarterJob } from "../restarts";
 import { accessKeyId, bucketPolicy, policyName, type Consumer } from "./objectstore/policies";
@@ -121,13 +125,16 @@ export class MediaObjectStore extends pulumi.ComponentResource {
             "minio-policies",
             {
                 metadata: { name: "minio-policies", namespace: ns },
-                data: Object.fromEntries(CONSUMERS.map((c) => [`${policyName(c)}.json`, JSON.stringify(bucketPolicy(args.bucket, c), null, 2)])),
+                data: {
+                    ...Object.fromEntries(CONSUMERS.map((c) => [`${policyName(c)}.json`, JSON.stringify(bucketPolicy(args.bucket, c), null, 2)])),
+                    [`${METRICS_POLICY}.json`]: JSON.stringify(metricsPolicy(), null, 2),
+                },
             },
             { parent },
         );
         const script = new k8s.core.v1.ConfigMap(
             "minio-bootstrap",
-            { metadata: { name: "minio-bootstrap", namespace: ns }, data: { "bootstrap.sh": bootstrapScript(args.bucket, CONSUMERS) } },
+            { metadata: { name: "minio-bootstrap", namespace: ns }, data: { "bootstrap.sh": bootstrapScript(args.bucket, CONSUMERS, true) } },
             { parent },
         );
         const env: k8s.types.input.core.v1.EnvVar[] = [
@@ -148,6 +155,23 @@ export class MediaObjectStore extends pulumi.ComponentResource {
             );
             env.push({ name: `${c.toUpperCase()}_SECRET_KEY`, valueFrom: { secretKeyRef: { name: consumerSecret(c), key: "secretKey" } } });
         }
+        // Prometheus' MinIO user (admin:Prometheus only): its key for the bootstrap Job, and the token the
+        // PodMonitor sends (SCRAPE_CONTRACTS.minio.bearerToken), both only in Secrets of this namespace.
+        const metricsKey = new random.RandomPassword("minio-metrics-key", { length: 40, special: false }, { parent });
+        deps.push(
+            new k8s.core.v1.Secret(METRICS_KEY_SECRET, { metadata: { name: METRICS_KEY_SECRET, namespace: ns }, stringData: { secretKey: metricsKey.result } }, { parent }),
+        );
+        env.push({ name: METRICS_KEY_ENV, valueFrom: { secretKeyRef: { name: METRICS_KEY_SECRET, key: "secretKey" } } });
+        const token = SCRAPE_CONTRACTS.minio.bearerToken;
+        new k8s.core.v1.Secret(
+            token.name,
+            {
+                metadata: { name: token.name, namespace: ns },
+                stringData: { [token.key]: pulumi.secret(metricsKey.result.apply((key) => prometheusBearerToken(METRICS_USER, key))) },
+            },
+            { parent },
+        );
+        new k8s.networking.v1.NetworkPolicy("minio-metrics", metricsNetworkPolicy(ns), { parent });
         new k8s.batch.v1.Job(
             "minio-bootstrap",
             {

@@ -4,7 +4,7 @@
 // here replaces the value after any `access_token` (query parameter, JSON
 // field, header-like text) with REDACTED, whatever produced the line.
 import { NAMESPACES } from "../contracts";
-import { LOKI_RELEASE } from "./loki";
+import { LOKI_HTTP_PORT, LOKI_RELEASE } from "./loki";
 import { EVERY_NODE_TOLERATIONS } from "./placement";
 import { CHARTS, release, type ReleaseArgs } from "./releases";
 
@@ -68,7 +68,7 @@ export function alloyConfig(lokiPushUrl: string): string {
     ].join("\n");
 }
 
-export const LOKI_PUSH_URL = `http://${LOKI_RELEASE}.${NAMESPACES.monitoring}.svc.cluster.local:3100/loki/api/v1/push`;
+export const LOKI_PUSH_URL = `http://${LOKI_RELEASE}.${NAMESPACES.monitoring}.svc.cluster.local:${LOKI_HTTP_PORT}/loki/api/v1/push`;
 
 export function alloyRelease(): ReleaseArgs {
     return release(ALLOY_RELEASE, CHARTS.alloy, NAMESPACES.monitoring, {

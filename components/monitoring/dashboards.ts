@@ -144,9 +144,9 @@ export function matrixDashboards(plan: Plan): Dashboard[] {
             title: `Media storage against the growth model (${plan.media.annualGrowthGB} GB/year)`,
             unit: "bytes",
             targets: [
-                [`sum(minio_cluster_capacity_usable_total_bytes) - sum(minio_cluster_capacity_usable_free_bytes)`, "used"],
+                [`max(minio_cluster_capacity_usable_total_bytes) - max(minio_cluster_capacity_usable_free_bytes)`, "used"],
                 [`vector(${plan.objectStore.usableGB * 1e9})`, "usable capacity"],
-                [`predict_linear((sum(minio_cluster_capacity_usable_total_bytes) - sum(minio_cluster_capacity_usable_free_bytes))[7d:1h], 365 * 86400)`, "used in a year at the current rate"],
+                [`predict_linear((max(minio_cluster_capacity_usable_total_bytes) - max(minio_cluster_capacity_usable_free_bytes))[7d:1h], 365 * 86400)`, "used in a year at the current rate"],
             ],
         },
         {

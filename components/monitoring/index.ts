@@ -1,9 +1,9 @@
 // The monitoring stack on the monitoring server: kube-prometheus-stack, Loki
 // and Alloy (releases from the pure builders next to this file), the monitors
 // of every component that exists, the plan's alert rules and the dashboards.
-// kube-prometheus-stack belongs to the base layer of controllers; until that
-// layer exists this component installs it, and everything with a Prometheus
-// operator CRD waits for it.
+// The Prometheus operator's CRDs are the base layer's (components/controllers:
+// prometheus-operator-crds, or preinstalled); the program makes this component
+// depend on that layer, so the release and every monitor and rule find them.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -14,7 +14,8 @@ import { ALERTMANAGER_SECRET, receiverSecretValues, receiverWarnings, type Alert
 import { alloyRelease } from "./alloy";
 import { dashboardConfigMaps } from "./dashboards";
 import { lokiRelease } from "./loki";
-import { allMonitors } from "./monitors";
+import { allMonitors, type MonitorTargets } from "./monitors";
+import { monitoringNetworkPolicies } from "./network";
 import { GRAFANA_ADMIN_SECRET, prometheusStackRelease } from "./operator";
 import type { ReleaseArgs } from "./releases";
 import { prometheusRule, type RuleContext } from "./rules";
@@ -30,13 +31,13 @@ export interface MonitoringArgs {
     readonly backupSchedule?: string;
     /** The backup CronJobs and their schedules (for their age alerts). */
     readonly backupJobs?: RuleContext["backupJobs"];
-    /** Install kube-prometheus-stack here (false once the base layer of controllers installs it). */
-    readonly installOperator: boolean;
+    /** Scrape contracts (components/contracts.ts) of components that exist in this stack: one PodMonitor each. */
+    readonly scrapeContracts?: MonitorTargets["contracts"];
+    /** Where the Kubernetes API server reaches admission webhooks from (the operator's webhook; network.ts). */
+    readonly apiServerCidrs: readonly string[];
 }
 
 export class Monitoring extends pulumi.ComponentResource {
-    /** API group -> the release of this component that installs its CRDs (empty when the cluster has them). */
-    readonly crdInstallers: Readonly<Record<string, string>> = {};
     constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
         super("matrix:monitoring:Monitoring", name, {}, opts);
         const parent = this;
@@ -62,17 +63,14 @@ export class Monitoring extends pulumi.ComponentResource {
         );
 
         const helm = (r: ReleaseArgs, deps: pulumi.Resource[] = []) => new k8s.helm.v3.Release(r.name, { ...r }, { parent, dependsOn: deps });
-        const crdDeps: pulumi.Resource[] = [];
-        if (args.installOperator) {
-            const release = prometheusStackRelease(args.plan, { storageClass: args.storageClass, alertmanager: args.alertmanager });
-            crdDeps.push(helm(release, [grafanaSecret, receiverSecret]));
-            this.crdInstallers = { "monitoring.coreos.com": release.name };
-        }
+        const stack = helm(prometheusStackRelease(args.plan, { storageClass: args.storageClass, alertmanager: args.alertmanager }), [grafanaSecret, receiverSecret]);
         helm(lokiRelease(args.plan, args.storageClass));
         helm(alloyRelease());
 
-        const after = { parent, dependsOn: crdDeps };
-        for (const m of allMonitors({ topology: args.topology, contracts: [] })) {
+        // The CRDs exist already (the component waits for the base layer); the operator's admission webhook
+        // validates PrometheusRules, so they wait for the stack too.
+        const after = { parent, dependsOn: [stack] };
+        for (const m of allMonitors({ topology: args.topology, contracts: args.scrapeContracts ?? [] })) {
             new k8s.apiextensions.CustomResource(`${m.kind.toLowerCase()}-${m.metadata.namespace}-${m.metadata.name}`, { ...m }, after);
         }
         const rule = prometheusRule(args.plan, {
@@ -80,6 +78,10 @@ export class Monitoring extends pulumi.ComponentResource {
             ...(args.backupJobs !== undefined ? { backupJobs: args.backupJobs } : {}),
         });
         new k8s.apiextensions.CustomResource(`prometheusrule-${rule.metadata.name}`, { ...rule }, after);
+        // The namespace denies ingress by default (components/network): these are the stack's own flows.
+        for (const p of monitoringNetworkPolicies({ apiServerCidrs: args.apiServerCidrs })) {
+            new k8s.networking.v1.NetworkPolicy(p.metadata.name, p, { parent });
+        }
         for (const cm of dashboardConfigMaps(args.plan)) {
             new k8s.core.v1.ConfigMap(cm.metadata.name, cm, { parent });
         }

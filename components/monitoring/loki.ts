@@ -7,6 +7,8 @@ import { onMonitoringServer } from "./placement";
 import { CHARTS, release, type ReleaseArgs } from "./releases";
 
 export const LOKI_RELEASE = "loki";
+/** Loki's HTTP port (push and query): the chart's default server.http_listen_port. */
+export const LOKI_HTTP_PORT = 3100;
 
 export function lokiRelease(plan: Plan, storageClass: string): ReleaseArgs {
     const m = plan.monitoring;

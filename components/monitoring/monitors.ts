@@ -60,7 +60,16 @@ export function contractMonitor(name: string, c: ScrapeContract): Monitor {
         metadata: { name, namespace: c.namespace },
         spec: {
             selector: { matchLabels: { ...c.podLabels } },
-            podMetricsEndpoints: [{ port: c.portName, path: c.path, interval: SCRAPE_INTERVAL, relabelings: [jobLabel(name), INDEX_RELABEL] }],
+            podMetricsEndpoints: [
+                {
+                    port: c.portName,
+                    path: c.path,
+                    interval: SCRAPE_INTERVAL,
+                    // The token lives only in its Secret (in the monitor's namespace, where the operator reads it from).
+                    ...("bearerToken" in c && c.bearerToken ? { authorization: { type: "Bearer", credentials: { name: c.bearerToken.name, key: c.bearerToken.key } } } : {}),
+                    relabelings: [jobLabel(name), INDEX_RELABEL],
+                },
+            ],
         },
     };
 }

@@ -1,20 +1,27 @@
-// kube-prometheus-stack as a pure release builder: the base layer of
-// controllers installs it (its CRDs must exist before any component's
-// ServiceMonitor, PodMonitor or PrometheusRule). Everything but the per-node
+// kube-prometheus-stack as a pure release builder, with its CRDs off: the base
+// layer of controllers installs them (prometheus-operator-crds at the same
+// operator version) before any component's ServiceMonitor, PodMonitor or
+// PrometheusRule, and before this release, which renders such objects itself.
+// Everything but the per-node
 // agents runs on the monitoring server; volumes are the plan's §2.3 sizes on
 // the ssd StorageClass.
 import type { Plan } from "../../sizing/types";
 import { NAMESPACES, ROLE_LABEL } from "../contracts";
 import { ALERTMANAGER_SECRET, alertmanagerConfig, type AlertmanagerSettings } from "./alertmanager";
+import { LOKI_HTTP_PORT, LOKI_RELEASE } from "./loki";
 import { EVERY_NODE_TOLERATIONS, onMonitoringServer } from "./placement";
 import { CHARTS, release, type ReleaseArgs } from "./releases";
 
 export const STACK_RELEASE = "kube-prometheus-stack";
+/** fullnameOverride: the Prometheus and Alertmanager CRs are kps-prometheus and kps-alertmanager (PROMETHEUS_POD_LABELS, network.ts). */
+export const STACK_FULLNAME = "kps";
+/** The operator's TLS port (its web/metrics and the admission webhook the chart enables); network.ts opens it. */
+export const OPERATOR_PORT = 10250;
 /** Secret with Grafana's admin user and password (random, made by the monitoring component). */
 export const GRAFANA_ADMIN_SECRET = "grafana-admin";
 /** ConfigMaps carrying this label (any namespace) are loaded by Grafana's dashboard sidecar. */
 export const DASHBOARD_LABEL = "grafana_dashboard";
-export const LOKI_URL = `http://loki.${NAMESPACES.monitoring}.svc.cluster.local:3100`;
+export const LOKI_URL = `http://${LOKI_RELEASE}.${NAMESPACES.monitoring}.svc.cluster.local:${LOKI_HTTP_PORT}`;
 
 export interface StackSettings {
     readonly storageClass: string;
@@ -31,9 +38,10 @@ export function prometheusStackRelease(plan: Plan, s: StackSettings): ReleaseArg
     const here = onMonitoringServer();
     const everywhere = { tolerations: EVERY_NODE_TOLERATIONS.map((t) => ({ ...t })) };
     return release(STACK_RELEASE, CHARTS.kubePrometheusStack, NAMESPACES.monitoring, {
-        crds: { enabled: true },
-        fullnameOverride: "kps",
-        prometheusOperator: { ...here, admissionWebhooks: { patch: { ...here } } },
+        // The CRDs are the base layer's (components/controllers/catalogue.ts): one installer per group.
+        crds: { enabled: false },
+        fullnameOverride: STACK_FULLNAME,
+        prometheusOperator: { ...here, tls: { internalPort: OPERATOR_PORT }, admissionWebhooks: { patch: { ...here } } },
         prometheus: {
             prometheusSpec: {
                 ...here,

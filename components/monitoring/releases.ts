@@ -6,11 +6,16 @@ export interface ChartRef {
     readonly repo: string;
     readonly chart: string;
     readonly version: string;
+    /** The chart's appVersion where another pin must match it (the Prometheus operator's CRDs). */
+    readonly appVersion?: string;
 }
 
 export const CHARTS = {
-    /** Prometheus operator and its CRDs, Prometheus, Alertmanager, Grafana, node-exporter, kube-state-metrics. */
-    kubePrometheusStack: { repo: "https://prometheus-community.github.io/helm-charts", chart: "kube-prometheus-stack", version: "88.5.3" },
+    /**
+     * Prometheus operator, Prometheus, Alertmanager, Grafana, node-exporter, kube-state-metrics. Its CRDs come from
+     * the base layer (components/controllers/catalogue.ts PROMETHEUS_CRDS_CHART, same operator version: appVersion).
+     */
+    kubePrometheusStack: { repo: "https://prometheus-community.github.io/helm-charts", chart: "kube-prometheus-stack", version: "88.5.3", appVersion: "v0.93.1" },
     /** Loki's chart moved to grafana-community in March 2026. */
     loki: { repo: "https://grafana-community.github.io/helm-charts", chart: "loki", version: "18.11.0" },
     /** Grafana Alloy (Promtail reached end of life on 2 March 2026). */

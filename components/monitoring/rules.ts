@@ -145,7 +145,7 @@ export function alertGroups(plan: Plan, ctx: RuleContext = {}): AlertGroup[] {
                 },
                 {
                     alert: "MediaStorageHeadroomLow",
-                    expr: `sum(minio_cluster_capacity_usable_free_bytes) < ${Math.round((plan.media.annualGrowthGB * a.storageHeadroomMonths) / 12)} * 1e9`,
+                    expr: `max(minio_cluster_capacity_usable_free_bytes) < ${Math.round((plan.media.annualGrowthGB * a.storageHeadroomMonths) / 12)} * 1e9`,
                     for: "1h",
                     severity: "warning",
                     source: "§8.2, §10.1",

@@ -9,14 +9,16 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { stringify } from "yaml";
 import { parseStackConfig } from "../../config";
-import { ROLE_LABEL, ROLE_VALUES, DEFAULT_STORAGE_CLASSES } from "../../components/contracts";
+import { ROLE_LABEL, ROLE_VALUES, DEFAULT_STORAGE_CLASSES, PROMETHEUS_POD_LABELS, SCRAPE_CONTRACTS } from "../../components/contracts";
 import { alertmanagerConfig, receiverWarnings, SECRETS_DIR } from "../../components/monitoring/alertmanager";
 import { matrixDashboards } from "../../components/monitoring/dashboards";
 import { lokiRelease } from "../../components/monitoring/loki";
-import { prometheusStackRelease } from "../../components/monitoring/operator";
+import { alloyRelease, LOKI_PUSH_URL } from "../../components/monitoring/alloy";
+import { MONITORING_PODS, monitoringNetworkPolicies } from "../../components/monitoring/network";
+import { OPERATOR_PORT, prometheusStackRelease } from "../../components/monitoring/operator";
 import { computePlan, TIER_CCUS } from "../../sizing";
 import { requireBinary } from "../helpers/binaries";
-import { runProgram, type ProgramRun, type RegisteredResource } from "../../tools/mock-runtime";
+import { runProgram, unwrapSecrets, type ProgramRun, type RegisteredResource } from "../../tools/mock-runtime";
 
 
 describe("monitoring stack", function () {
@@ -111,6 +113,57 @@ describe("monitoring stack", function () {
         }
     });
 
+    it("monitoring namespace policies: every allow selects a pod the charts render, opens only ports it listens on, from the stack's own pods or the API server", () => {
+        const cidrs = ["10.0.0.0/16"];
+        const policies = monitoringNetworkPolicies({ apiServerCidrs: cidrs });
+        const pods = Object.entries(MONITORING_PODS);
+        const podOf = (sel: Record<string, string>) => pods.find(([, p]) => JSON.stringify(Object.entries(p.labels).sort()) === JSON.stringify(Object.entries(sel).sort()));
+        const crossNamespace: string[] = [];
+        for (const pol of policies) {
+            assert.equal(pol.metadata.namespace, "monitoring");
+            const target = podOf(pol.spec.podSelector.matchLabels);
+            assert.ok(target, `${pol.metadata.name} selects no known pod`);
+            const [, t] = target;
+            for (const rule of pol.spec.ingress) {
+                assert.ok(rule.from.length > 0, `${pol.metadata.name}: a rule open to every source`);
+                for (const port of rule.ports) {
+                    const listens = port.protocol === "UDP" ? ((t as any).udpPorts ?? []) : t.ports;
+                    assert.ok(listens.includes(port.port), `${pol.metadata.name}: ${port.protocol} ${port.port} is not a port of ${target[0]}`);
+                }
+                for (const f of rule.from as any[]) {
+                    assert.ok(!f.namespaceSelector, `${pol.metadata.name}: no other namespace's pods`);
+                    if (f.ipBlock) crossNamespace.push(`${target[0]}:${rule.ports.map((p: any) => p.port)}:${f.ipBlock.cidr}`);
+                    else assert.ok(podOf(f.podSelector.matchLabels), `${pol.metadata.name}: from an unknown pod ${JSON.stringify(f.podSelector)}`);
+                }
+            }
+        }
+        // The only way in from outside: the API server to the operator's webhook port.
+        assert.deepEqual(crossNamespace, [`operator:${OPERATOR_PORT}:10.0.0.0/16`]);
+
+        // The other side: the release values the labels and ports come from.
+        const plan = computePlan({ ccu: 100, federation: false });
+        const kps = prometheusStackRelease(plan, { storageClass: "fast", alertmanager: {} });
+        const v = kps.values as any;
+        assert.equal(MONITORING_PODS.prometheus.labels["operator.prometheus.io/name"], `${v.fullnameOverride}-prometheus`);
+        assert.equal(MONITORING_PODS.alertmanager.labels.alertmanager, `${v.fullnameOverride}-alertmanager`);
+        for (const k of ["grafana", "kubeStateMetrics"] as const) assert.equal(MONITORING_PODS[k].labels["app.kubernetes.io/instance"], kps.name);
+        assert.equal(MONITORING_PODS.operator.labels.release, kps.name);
+        assert.equal(MONITORING_PODS.operator.labels.app, `${kps.chart}-operator`);
+        assert.equal(v.prometheusOperator.tls.internalPort, OPERATOR_PORT);
+        assert.notEqual(v.prometheusOperator.admissionWebhooks?.enabled, false, "the webhook the API server allow is for");
+        const loki = lokiRelease(plan, "fast");
+        assert.equal(MONITORING_PODS.loki.labels["app.kubernetes.io/instance"], loki.name);
+        assert.equal((loki.values as any).deploymentMode, "SingleBinary");
+        assert.equal(MONITORING_PODS.alloy.labels["app.kubernetes.io/instance"], alloyRelease().name);
+        // Clients name the ports the allows open: Grafana's Loki data source and Alloy's push URL.
+        const lokiUrl = new URL(v.grafana.additionalDataSources.find((d: any) => d.type === "loki").url);
+        const pushUrl = new URL(LOKI_PUSH_URL);
+        for (const u of [lokiUrl, pushUrl]) {
+            assert.equal(u.hostname.split(".")[0], (loki.values as any).fullnameOverride);
+            assert.ok((MONITORING_PODS.loki.ports as readonly number[]).includes(Number(u.port)));
+        }
+    });
+
     describe("under the real program (dev stack)", () => {
         let run: ProgramRun;
         before(async () => {
@@ -154,6 +207,50 @@ describe("monitoring stack", function () {
                     for (const ep of m.inputs.spec.podMetricsEndpoints) assert.ok(names.includes(ep.port), `${w.inputs.metadata.name} lacks port ${ep.port}`);
                 }
             }
+        });
+
+        it("MinIO: the PodMonitor's token Secret exists beside it, the pods expose the contract's port, and only Prometheus' pods may reach it", () => {
+            const c = SCRAPE_CONTRACTS.minio;
+            const [pm] = of("kubernetes:monitoring.coreos.com/v1:PodMonitor").filter((m) => m.inputs.metadata.name === "minio");
+            assert.ok(pm, "a MinIO PodMonitor");
+            assert.equal(pm.inputs.metadata.namespace, c.namespace);
+            const ep = pm.inputs.spec.podMetricsEndpoints[0];
+            assert.deepEqual({ path: ep.path, auth: ep.authorization }, { path: c.path, auth: { type: "Bearer", credentials: { ...c.bearerToken } } });
+            const secret = of("kubernetes:core/v1:Secret").find((x) => x.inputs.metadata.name === c.bearerToken.name && x.inputs.metadata.namespace === c.namespace);
+            assert.ok(secret, "the token Secret");
+            const data = unwrapSecrets(secret.inputs.stringData);
+            // A JWT (header.claims.signature), which the proof (test/data/minio-metrics.proof.test.ts) shows MinIO accepts.
+            assert.match(String(data[c.bearerToken.key]), /^[\w-]+\.[\w-]+\.[\w-]+$/, "the token under the contract's key");
+            const sets = of("kubernetes:apps/v1:StatefulSet").filter((w) => w.inputs.metadata.namespace === c.namespace && matches(c.podLabels, w.inputs.spec.template.metadata.labels));
+            assert.ok(sets.length >= 1);
+            for (const w of sets) {
+                const ports = w.inputs.spec.template.spec.containers.flatMap((x: any) => x.ports ?? []);
+                assert.ok(ports.some((p: any) => p.name === c.portName && p.containerPort === c.port), w.name);
+                assert.ok(w.inputs.spec.template.spec.containers[0].env.some((e: any) => e.name === "MINIO_PROMETHEUS_AUTH_TYPE" && e.value === "jwt"));
+            }
+            // The allow: from the monitoring namespace's Prometheus pods only, to the contract's port on the MinIO pods.
+            const np = of("kubernetes:networking.k8s.io/v1:NetworkPolicy").find((p) => p.inputs.metadata.name === "minio-metrics")!;
+            assert.deepEqual(np.inputs.spec.podSelector.matchLabels, c.podLabels);
+            assert.deepEqual(np.inputs.spec.ingress, [
+                {
+                    from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } }, podSelector: { matchLabels: { ...PROMETHEUS_POD_LABELS } } }],
+                    ports: [{ protocol: "TCP", port: c.port }],
+                },
+            ]);
+            // Those labels are what the operator gives the pods of kube-prometheus-stack's Prometheus (CR <fullnameOverride>-prometheus).
+            const kps = of("kubernetes:helm.sh/v3:Release").find((r) => r.inputs.name === "kube-prometheus-stack")!;
+            assert.equal(PROMETHEUS_POD_LABELS["operator.prometheus.io/name"], `${kps.inputs.values.fullnameOverride}-prometheus`);
+        });
+
+        it("the monitoring namespace's allows are registered, the webhook's admitted from the control plane's range, never from anywhere", () => {
+            const mine = of("kubernetes:networking.k8s.io/v1:NetworkPolicy").filter((p) => p.inputs.metadata.namespace === "monitoring");
+            const names = mine.map((p) => p.inputs.metadata.name).sort();
+            for (const n of ["monitoring-prometheus", "monitoring-alertmanager", "monitoring-grafana", "monitoring-operator", "monitoring-kube-state-metrics", "monitoring-loki", "default-deny-ingress"]) {
+                assert.ok(names.includes(n), `${n} in ${names.join(", ")}`);
+            }
+            const op = mine.find((p) => p.inputs.metadata.name === "monitoring-operator")!;
+            const blocks = op.inputs.spec.ingress.flatMap((r: any) => r.from).filter((f: any) => f.ipBlock).map((f: any) => f.ipBlock.cidr);
+            assert.ok(blocks.length > 0 && !blocks.includes("0.0.0.0/0"), JSON.stringify(blocks));
         });
 
         it("the metrics ports are open to the monitoring namespace only", () => {

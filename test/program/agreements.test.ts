@@ -3,7 +3,8 @@
 // 8 item 9), every custom resource and the release installing its CRD (item 10).
 import { strict as assert } from "assert";
 import { NAMESPACES } from "../../components/contracts";
-import { controllerCatalogue } from "../../components/controllers/catalogue";
+import { controllerCatalogue, PROMETHEUS_CRDS_CHART } from "../../components/controllers/catalogue";
+import { CHARTS } from "../../components/monitoring/releases";
 import { configChecksums, reshardJobName, rollJobName } from "../../components/synapse/restart";
 import { runProgram, stackConfigBlock, transitiveDependencies, unwrapSecrets, type ProgramRun, type RegisteredResource } from "../../tools/mock-runtime";
 import { customResources, installOrderProblems, releaseOrderProblems } from "../helpers/install-order";
@@ -187,11 +188,32 @@ describe("agreements across components (real program under mocks)", function () 
         assert.deepEqual([...edgeForwarding(runs.devHttp).keys()].sort(), [443, 80]);
     });
 
-    it("the PodMonitor exists only where the cluster serves monitoring.coreos.com", () => {
-        // dev: the monitoring component installs the operator (and so the CRDs) itself; devHttp declares them preinstalled.
-        assert.equal(runs.dev.outputs.crdInstallers["monitoring.coreos.com"], "kube-prometheus-stack");
-        assert.ok(cr(runs.devHttp, "PodMonitor").length >= 1);
+    it("CloudNativePG's PodMonitor exists on every stack and waits for the release installing its CRD (or the CRDs are declared preinstalled)", () => {
+        // dev: the base layer installs monitoring.coreos.com (prometheus-operator-crds); devHttp declares it preinstalled.
+        assert.equal(runs.dev.outputs.crdInstallers["monitoring.coreos.com"], "prometheus-operator-crds");
         assert.equal(runs.devHttp.outputs.crdInstallers["monitoring.coreos.com"], "preinstalled");
+        assert.ok(!of(runs.devHttp, "kubernetes:helm.sh/v3:Release").some((r) => r.name === "prometheus-operator-crds"), "no CRD release when preinstalled");
+        for (const run of [runs.dev, runs.devHttp]) {
+            const pg = cr(run, "PodMonitor").filter((m) => m.inputs.metadata.name === "synapse-db" && m.inputs.metadata.namespace === NAMESPACES.matrix);
+            assert.equal(pg.length, 1, "the CNPG PodMonitor");
+            // Both sides: it selects the instances' pods by their CNPG label, on the port the operator names "metrics".
+            assert.deepEqual(pg[0].inputs.spec.selector.matchLabels, { "cnpg.io/cluster": "synapse-db" });
+            assert.deepEqual(pg[0].inputs.spec.podMetricsEndpoints.map((e: any) => e.port), ["metrics"]);
+        }
+        const crds = of(runs.dev, "kubernetes:helm.sh/v3:Release").find((r) => r.name === "prometheus-operator-crds")!;
+        const [pg] = cr(runs.dev, "PodMonitor").filter((m) => m.inputs.metadata.name === "synapse-db");
+        assert.ok(transitiveDependencies(runs.dev, pg.urn).has(crds.urn), "the CNPG PodMonitor waits for prometheus-operator-crds");
+        // kube-prometheus-stack runs the operator without its own copy of the CRDs, and waits for them too.
+        const kps = of(runs.dev, "kubernetes:helm.sh/v3:Release").find((r) => r.name === "kube-prometheus-stack")!;
+        assert.deepEqual(kps.inputs.values.crds, { enabled: false });
+        assert.ok(transitiveDependencies(runs.dev, kps.urn).has(crds.urn), "kube-prometheus-stack waits for prometheus-operator-crds");
+    });
+
+    it("the CRD chart and kube-prometheus-stack pin the same Prometheus operator version", () => {
+        assert.equal(PROMETHEUS_CRDS_CHART.operatorVersion, CHARTS.kubePrometheusStack.appVersion);
+        const crds = of(runs.dev, "kubernetes:helm.sh/v3:Release").find((r) => r.name === "prometheus-operator-crds")!;
+        assert.equal(crds.inputs.version, PROMETHEUS_CRDS_CHART.version);
+        assert.equal(crds.inputs.repositoryOpts.repo, CHARTS.kubePrometheusStack.repo);
     });
 
     it("the checks fail when the sides disagree", () => {
@@ -205,11 +227,11 @@ describe("agreements across components (real program under mocks)", function () 
 
         const issuer = cr(run, "Issuer")[0];
         const orphan: RegisteredResource = { ...issuer, parent: undefined, dependencies: [] };
-        const monitor: RegisteredResource = { ...issuer, type: "kubernetes:monitoring.coreos.com/v1:PodMonitor", name: "stray", urn: `${issuer.urn}-stray`, dependencies: [] };
+        const monitor: RegisteredResource = { ...issuer, type: "kubernetes:monitoring.coreos.com/v1:PodMonitor", name: "stray", urn: `${issuer.urn}-stray`, parent: undefined, dependencies: [] };
         const cut = { ...run, resources: [...run.resources.map((r) => (r === issuer ? orphan : r)), monitor] };
         const problems = installOrderProblems(cut, run.outputs.crdInstallers);
         assert.ok(problems.some((p) => p.includes(issuer.name) && /does not wait for release cert-manager/.test(p)), problems.join("\n"));
-        assert.ok(problems.some((p) => p.includes("stray") && /does not wait for release kube-prometheus-stack/.test(p)), problems.join("\n"));
+        assert.ok(problems.some((p) => p.includes("stray") && /does not wait for release prometheus-operator-crds/.test(p)), problems.join("\n"));
         assert.deepEqual(installOrderProblems(cut, { ...run.outputs.crdInstallers, "monitoring.coreos.com": "preinstalled" }).filter((p) => p.includes("stray")), []);
     });
 });

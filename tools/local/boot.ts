@@ -9,7 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { selectCnpgParameters } from "../../components/data/postgres/parameters";
 import { INITDB, LI_SYNC_ROLE } from "../../components/data/postgres/manifests";
-import { API_SERVICE, MINIO_PORT } from "../../components/data/objectstore/minio";
+import { API_SERVICE, METRICS_KEY_ENV, MINIO_PORT } from "../../components/data/objectstore/minio";
 import { accessKeyId } from "../../components/data/objectstore/policies";
 import { names as redisNames } from "../../components/data/redis/manifests";
 import { ROUTER_HEALTH_PORT, ROUTER_METRICS_PORT, ROUTER_PORT, srvName } from "../../components/router/haproxy";
@@ -479,6 +479,7 @@ function bootstrapMinio(prog: Programs, rendered: RenderedDeployment, layout: Lo
             MINIO_ROOT_USER: secrets.minioRootUser,
             MINIO_ROOT_PASSWORD: secrets.minioRootPassword,
             ...Object.fromEntries(Object.entries(secrets.consumerSecretKeys).map(([c, key]) => [`${c.toUpperCase()}_SECRET_KEY`, key])),
+            [METRICS_KEY_ENV]: secrets.metricsSecretKey,
         },
     });
     fs.writeFileSync(path.join(layout.logDir, "minio-bootstrap.log"), `${r.stdout}${r.stderr}`);

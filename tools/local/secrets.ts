@@ -36,6 +36,8 @@ export interface LocalSecrets {
     /** Secret keys of the MinIO consumers (access key ids are names, see objectstore/policies.ts). */
     /** One secret key per media-store consumer the program creates (the bootstrap script reads <CONSUMER>_SECRET_KEY). */
     readonly consumerSecretKeys: Readonly<Record<Consumer, string>>;
+    /** Secret key of Prometheus' MinIO user (the bootstrap script reads METRICS_SECRET_KEY). */
+    readonly metricsSecretKey: string;
     /** Paths of the files written. */
     readonly files: {
         readonly registrationSharedSecret: string;
@@ -69,6 +71,7 @@ export function writeSecrets(mounts: Readonly<Record<string, string>>, dirs: { s
         minioRootUser: `root${randomPassword(8)}`,
         minioRootPassword: randomPassword(32),
         consumerSecretKeys: Object.fromEntries(CONSUMERS.map((c) => [c, randomPassword(40)])) as Record<Consumer, string>,
+        metricsSecretKey: randomPassword(40),
         files: {
             registrationSharedSecret: path.join(synapseDir, SECRET_FILES.registration),
             redisAuthConf: redisAuth,

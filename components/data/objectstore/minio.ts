@@ -1,6 +1,6 @@
 // MinIO as plain StatefulSets, one per pool (the MinIO operator is unmaintained).
-import { createHash } from "node:crypto";
-import { ROLE_LABEL, ROLE_VALUES } from "../../contracts";
+import { createHash, createHmac } from "node:crypto";
+import { NAMESPACES, PROMETHEUS_POD_LABELS, ROLE_LABEL, ROLE_VALUES, SCRAPE_CONTRACTS } from "../../contracts";
 import { allAtOnceArgs } from "../../restarts";
 import { restrictedContainer, restrictedPod } from "../security";
 import type { MinioPool } from "./pools";
@@ -8,7 +8,10 @@ import { accessKeyId, policyName, type Consumer } from "./policies";
 
 /** Last community release before the repository was archived (see design notes §3). */
 export const MINIO_IMAGE = "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z";
-export const MINIO_PORT = 9000;
+/** The S3 API port, which also serves the metrics (MinIO has no separate metrics listener): the scrape contract's port. */
+export const MINIO_PORT = SCRAPE_CONTRACTS.minio.port;
+/** The container port's name, which the PodMonitor names. */
+export const MINIO_PORT_NAME = SCRAPE_CONTRACTS.minio.portName;
 export const HEADLESS = "minio-nodes";
 export const API_SERVICE = "minio";
 export const ROOT_SECRET = "minio-root";
@@ -93,9 +96,10 @@ export function poolStatefulSet(p: MinioPool, pools: readonly MinioPool[], names
                                 { name: "MINIO_ROOT_USER", valueFrom: { secretKeyRef: { name: ROOT_SECRET, key: "user" } } },
                                 { name: "MINIO_ROOT_PASSWORD", valueFrom: { secretKeyRef: { name: ROOT_SECRET, key: "password" } } },
                                 { name: "MINIO_STORAGE_CLASS_STANDARD", value: `EC:${parity}` },
+                                // Metrics need a bearer token (prometheusBearerToken): see METRICS_USER for why not `public`.
                                 { name: "MINIO_PROMETHEUS_AUTH_TYPE", value: "jwt" },
                             ],
-                            ports: [{ name: "s3", containerPort: MINIO_PORT }],
+                            ports: [{ name: MINIO_PORT_NAME, containerPort: MINIO_PORT }],
                             readinessProbe: { httpGet: { path: "/minio/health/ready", port: MINIO_PORT }, periodSeconds: 10 },
                             livenessProbe: { httpGet: { path: "/minio/health/live", port: MINIO_PORT }, periodSeconds: 20, initialDelaySeconds: 30 },
                             volumeMounts: Array.from({ length: p.drivesPerServer }, (_, d) => ({ name: `data${d}`, mountPath: `/data${d}` })),
@@ -131,10 +135,66 @@ export function poolClaims(p: MinioPool, namespace: string, storageClass: string
 }
 
 /**
- * Creates the bucket and one user per consumer with its policy. Idempotent:
+ * Prometheus' access to MinIO's metrics. Not `public` auth behind a
+ * NetworkPolicy: the metrics share the S3 port, and a NetworkPolicy admits by
+ * port, not by path, so Synapse, the LI instance and the mirror (S3 clients,
+ * admitted to that port) would read them unauthenticated too. Instead a MinIO
+ * user whose only permission is admin:Prometheus (no S3 action, no other admin
+ * action), and a JWT for it (what `mc admin prometheus generate` makes: HS512,
+ * iss "prometheus", sub the access key, signed with its secret key), which the
+ * data layer keeps only in the Secret the PodMonitor's `authorization` names.
+ * The root credentials never leave MinIO's own Secret. The NetworkPolicy
+ * (metricsNetworkPolicy) still admits only the Prometheus pods from the
+ * monitoring namespace.
+ */
+export const METRICS_USER = "prometheus-metrics";
+export const METRICS_POLICY = "prometheus-metrics";
+/** Secret (storage namespace) with the metrics user's secret key, for the bootstrap Job. */
+export const METRICS_KEY_SECRET = "minio-metrics-key";
+/** Env var of the bootstrap Job carrying that key. */
+export const METRICS_KEY_ENV = "METRICS_SECRET_KEY";
+/** A fixed expiry (2100-01-01T00:00:00Z; mc uses 100 years from now): the token, and so its Secret, only changes with the key. */
+export const METRICS_TOKEN_EXPIRY = 4102444800;
+
+/** MinIO's policy for that user (admin actions take no Resource: MinIO refuses one, as its built-in consoleAdmin shows). */
+export function metricsPolicy() {
+    return { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["admin:Prometheus"] }] };
+}
+
+const b64url = (b: Buffer | string) => Buffer.from(b).toString("base64url");
+
+/** The bearer token MinIO accepts on its metrics paths for `accessKey` (as `mc admin prometheus generate`). */
+export function prometheusBearerToken(accessKey: string, secretKey: string, expiresAt = METRICS_TOKEN_EXPIRY): string {
+    const head = `${b64url(JSON.stringify({ alg: "HS512", typ: "JWT" }))}.${b64url(JSON.stringify({ exp: expiresAt, sub: accessKey, iss: "prometheus" }))}`;
+    return `${head}.${b64url(createHmac("sha512", secretKey).update(head).digest())}`;
+}
+
+/**
+ * Only the monitoring namespace's Prometheus pods may reach the metrics, on the
+ * S3 port (the S3 clients' own policy is minio-ingress; policies add up).
+ */
+export function metricsNetworkPolicy(namespace: string) {
+    return {
+        metadata: { name: "minio-metrics", namespace },
+        spec: {
+            podSelector: { matchLabels: { ...SCRAPE_CONTRACTS.minio.podLabels } },
+            policyTypes: ["Ingress"],
+            ingress: [
+                {
+                    from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": NAMESPACES.monitoring } }, podSelector: { matchLabels: { ...PROMETHEUS_POD_LABELS } } }],
+                    ports: [{ protocol: "TCP", port: MINIO_PORT }],
+                },
+            ],
+        },
+    };
+}
+
+/**
+ * Creates the bucket and one user per consumer with its policy, and with
+ * `metrics` Prometheus' user (METRICS_USER, key in $METRICS_SECRET_KEY). Idempotent:
  * re-running (the Job is replaced when anything changes) converges.
  */
-export function bootstrapScript(bucket: string, consumers: readonly Consumer[]): string {
+export function bootstrapScript(bucket: string, consumers: readonly Consumer[], metrics = false): string {
     const lines = [
         "#!/bin/sh",
         "set -eu",
@@ -152,6 +212,14 @@ export function bootstrapScript(bucket: string, consumers: readonly Consumer[]):
             `mc admin policy create local ${policyName(c)} /policies/${policyName(c)}.json`,
             `mc admin user add local ${accessKeyId(c)} "$${env}"`,
             `mc admin policy attach local ${policyName(c)} --user ${accessKeyId(c)} >/dev/null 2>&1 || mc admin user info local ${accessKeyId(c)} | grep -q ${policyName(c)}`,
+        );
+    }
+    if (metrics) {
+        // Prometheus' user: admin:Prometheus only (its token is made from the same key by the data layer).
+        lines.push(
+            `mc admin policy create local ${METRICS_POLICY} /policies/${METRICS_POLICY}.json`,
+            `mc admin user add local ${METRICS_USER} "$${METRICS_KEY_ENV}"`,
+            `mc admin policy attach local ${METRICS_POLICY} --user ${METRICS_USER} >/dev/null 2>&1 || mc admin user info local ${METRICS_USER} | grep -q ${METRICS_POLICY}`,
         );
     }
     lines.push("");
