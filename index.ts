@@ -10,6 +10,7 @@ import { lawfulIntercept, liProblems } from "./components/li/wiring";
 import { Monitoring } from "./components/monitoring";
 import { Antivirus } from "./components/antivirus";
 import { Backups } from "./components/backup";
+import { pullImagesFrom } from "./components/images";
 import { resolveBackup } from "./components/backup/settings";
 import { scheduledBackupJobs } from "./components/backup/jobs";
 import { LI_BACKUP_SOURCES } from "./components/contracts";
@@ -37,6 +38,9 @@ export default function main(): Record<string, unknown> {
         ...backup.problems,
     ];
     if (clusterIssues.length > 0) throw new ConfigError(clusterIssues);
+
+    // Air-gapped: every image and chart of every resource below comes from the internal registry.
+    if (cfg.images.registry !== undefined) pullImagesFrom(cfg.images.registry);
 
     const cluster = new Cluster("cluster", { config: cfg.cluster, plan, storageFloorCcu: cfg.data.storageFloorCcu });
     const namespaces = new Namespaces("namespaces", { provider: cluster.provider });

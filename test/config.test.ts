@@ -28,6 +28,8 @@ describe("stack config", () => {
             ccu: 100,
             domain: "dev.example.org",
             federation: false,
+            // No registry: images and charts come from their upstream registries.
+            images: {},
             cluster: {
                 provider: "existing",
                 context: "kind-dev",

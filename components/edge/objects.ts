@@ -8,6 +8,13 @@
 
 import { EDGE_NODE_PORTS, HTTP_REQUEST_TIMEOUT_SECONDS } from "../contracts";
 
+/**
+ * Envoy Gateway's proxy image repository, named so matrix:images.registry can
+ * move it (components/images); the tag stays the one the pinned Envoy Gateway
+ * release defaults to, so the proxies run the Envoy it was tested with.
+ */
+export const ENVOY_PROXY_REPOSITORY = "docker.io/envoyproxy/envoy";
+
 export type TlsMode =
     | { readonly mode: "letsencrypt"; readonly email: string; readonly staging: boolean }
     | { readonly mode: "internalCa" }
@@ -97,7 +104,7 @@ export function edgeObjects(s: EdgeSettings): K8sObject[] {
             provider: {
                 type: "Kubernetes",
                 kubernetes: {
-                    envoyDeployment: { replicas: 2 },
+                    envoyDeployment: { replicas: 2, container: { imageRepository: ENVOY_PROXY_REPOSITORY } },
                     envoyPDB: { minAvailable: 1 },
                     envoyService: {
                         type: "NodePort",

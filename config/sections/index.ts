@@ -10,9 +10,10 @@ import { cluster } from "./cluster";
 import { controllers } from "./controllers";
 import { core } from "./core";
 import { data } from "./data";
+import { images } from "./images";
 import { li } from "./li";
 import { monitoring } from "./monitoring";
 import { sizing } from "./sizing";
 import { synapse } from "./synapse";
 
-export const SECTIONS = [core, sizing, cluster, controllers, data, synapse, calls, li, monitoring, backup, antivirus] as const;
+export const SECTIONS = [core, sizing, cluster, controllers, data, synapse, calls, li, monitoring, backup, antivirus, images] as const;
