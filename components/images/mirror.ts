@@ -192,6 +192,8 @@ export const CHART_IMAGES: Readonly<Record<string, readonly ChartImage[]>> = {
     "kube-prometheus-stack": [{ kind: "globalRegistry", path: "global.imageRegistry" }],
     loki: [{ kind: "globalRegistry", path: "global.imageRegistry" }],
     alloy: [{ kind: "globalRegistry", path: "global.image.registry" }],
+    // CustomResourceDefinitions only (components/controllers): no image to move, the chart itself is mirrored.
+    "prometheus-operator-crds": [],
 };
 
 /** Sets `value` at a dotted path in a copy of `values`, creating objects on the way. */

@@ -9,8 +9,8 @@ import { parse as parseYaml } from "yaml";
 import { CHART_IMAGES } from "../../components/images/mirror";
 import { requireReference } from "../helpers/reference";
 
-/** Charts the reference data does not hold (their registry-wide key is documented in the README). */
-const NOT_IN_REFERENCE = ["alloy", "kube-prometheus-stack", "loki"];
+/** Charts the reference data does not hold (their registry-wide key is documented in the README; the CRD chart has no image). */
+const NOT_IN_REFERENCE = ["alloy", "kube-prometheus-stack", "loki", "prometheus-operator-crds"];
 
 const at = (values: unknown, p: string): unknown =>
     p.split(".").reduce<unknown>((v, k) => (typeof v === "object" && v !== null && k in v ? (v as Record<string, unknown>)[k] : undefined), values);
