@@ -11,6 +11,7 @@ import type {
 } from "@pulumi/policy";
 import { parseAllDocuments } from "yaml";
 import { LI_ADMIN_HOST_PORT, NAMESPACES, ROLE_LABEL, ROLE_VALUES } from "../components/contracts";
+import { IMAGE_KEYS, REPOSITORY_KEYS } from "../components/images/mirror";
 
 /** What a resource validator needs from its arguments; lets tests pass plain objects. */
 export type ResourceArgs = Pick<ResourceValidationArgs, "type" | "props" | "name" | "urn">;
@@ -443,6 +444,36 @@ const uniqueStatefulIdentity: StackValidationPolicy = {
     },
 };
 
+/**
+ * With a registry configured (the stack's matrix:images.registry, passed as this
+ * policy's `registry`), nothing may pull from anywhere else: every image field of
+ * every Kubernetes object and every Helm chart is under it. Without one the
+ * policy has nothing to check.
+ */
+const imagesFromRegistry: ResourceValidationPolicy = {
+    name: "images-from-configured-registry",
+    description: "With a registry configured, every image and every Helm chart comes from it (air-gapped clusters).",
+    enforcementLevel: "mandatory",
+    configSchema: { properties: { registry: { type: "string", default: "" } } },
+    validateResource: (args: ResourceArgs & { getConfig?: <T extends object>() => T }, report: ReportViolation) => {
+        const registry = args.getConfig?.<{ registry?: string }>().registry ?? "";
+        if (registry === "" || !args.type.startsWith("kubernetes:")) return;
+        const under = (ref: string) => ref.startsWith(`${registry}/`) || ref.startsWith(`oci://${registry}/`);
+        if (args.type === "kubernetes:helm.sh/v3:Release") {
+            const chart = String(args.props.chart ?? "");
+            if (!under(chart)) report(`${args.name}: chart ${chart} is not under ${registry} (oci://${registry}/...)`);
+            return;
+        }
+        const walk = (v: unknown, key?: string): void => {
+            if (typeof v === "string") {
+                if (key !== undefined && (IMAGE_KEYS.has(key) || REPOSITORY_KEYS.has(key)) && !under(v)) report(`${args.name}: ${key} ${v} is not under ${registry}`);
+            } else if (Array.isArray(v)) v.forEach((x) => walk(x));
+            else if (typeof v === "object" && v !== null) for (const [k, x] of Object.entries(v)) walk(x, k);
+        };
+        walk(args.props);
+    },
+};
+
 export const RESOURCE_POLICIES: readonly ResourceValidationPolicy[] = [
     noSecretsInConfigMaps,
     noWorldOpenIngress,
@@ -454,5 +485,6 @@ export const RESOURCE_POLICIES: readonly ResourceValidationPolicy[] = [
     containerResourcesAndProbes,
     hostNetworkOnlyWhereNeeded,
     roleServersOnly,
+    imagesFromRegistry,
 ];
 export const STACK_POLICIES: readonly StackValidationPolicy[] = [uniqueStatefulIdentity, defaultDenyPerNamespace];

@@ -294,4 +294,26 @@ describe("policy pack", () => {
             assert.strictEqual((await run([ns, { ...deny, props: { ...deny.props, spec: { ...deny.props.spec, ingress: [{}] } } }])).length, 1);
         });
     });
+
+    describe("images-from-configured-registry", () => {
+        const p = policy("images-from-configured-registry");
+        const reg = "registry.internal.example:5000/mirror";
+        const withRegistry = (a: ReturnType<typeof args>, registry = reg) => ({ ...a, getConfig: () => ({ registry }) as never });
+        const pod = (image: string) => ({ metadata: { namespace: "matrix" }, spec: { template: { spec: { containers: [{ name: "c", image }] } } } });
+        it("accepts images and charts under the registry, and anything when no registry is configured", async () => {
+            assert.deepStrictEqual(await violations(p, withRegistry(args("kubernetes:apps/v1:Deployment", pod(`${reg}/minio/minio:1`)))), []);
+            assert.deepStrictEqual(await violations(p, withRegistry(args("kubernetes:helm.sh/v3:Release", { chart: `oci://${reg}/charts/cert-manager` }))), []);
+            assert.deepStrictEqual(await violations(p, withRegistry(args("kubernetes:postgresql.cnpg.io/v1:Cluster", { spec: { imageName: `${reg}/cloudnative-pg/postgresql:15` } }))), []);
+            assert.deepStrictEqual(await violations(p, withRegistry(args("kubernetes:apps/v1:Deployment", pod("quay.io/minio/minio:1")), "")), []);
+        });
+        it("refuses an image, a CNPG imageName, an Envoy imageRepository or a chart from elsewhere", async () => {
+            assert.strictEqual((await violations(p, withRegistry(args("kubernetes:apps/v1:Deployment", pod("quay.io/minio/minio:1"))))).length, 1);
+            assert.strictEqual((await violations(p, withRegistry(args("kubernetes:postgresql.cnpg.io/v1:Cluster", { spec: { imageName: "ghcr.io/cloudnative-pg/postgresql:15" } })))).length, 1);
+            const proxy = { spec: { provider: { kubernetes: { envoyDeployment: { container: { imageRepository: "docker.io/envoyproxy/envoy" } } } } } };
+            assert.strictEqual((await violations(p, withRegistry(args("kubernetes:gateway.envoyproxy.io/v1alpha1:EnvoyProxy", proxy)))).length, 1);
+            assert.strictEqual((await violations(p, withRegistry(args("kubernetes:helm.sh/v3:Release", { chart: "cert-manager", repositoryOpts: { repo: "https://charts.jetstack.io" } })))).length, 1);
+            // A look-alike host is not the registry.
+            assert.strictEqual((await violations(p, withRegistry(args("kubernetes:apps/v1:Deployment", pod(`${reg}-evil.example/minio:1`))))).length, 1);
+        });
+    });
 });

@@ -16,6 +16,18 @@ describe("policy pack over the real program", function () {
         });
     }
 
+    it("with matrix:images.registry set, every image and chart comes from it (and the policy sees the ones that do not)", async () => {
+        const registry = "registry.internal.example:5000/mirror";
+        const config = { "images-from-configured-registry": { registry } };
+        const mirrored = await runProgram({ stack: "prod", config: { ...stackConfigBlock("prod"), "matrix:images": { registry } } });
+        assert.deepStrictEqual(await policyViolations(mirrored.resources, config), []);
+        // The same policy over the stack without the registry: every image and chart is reported.
+        const upstream = await runProgram({ stack: "prod" });
+        const violations = (await policyViolations(upstream.resources, config)).filter((v) => v.startsWith("images-from-configured-registry"));
+        assert.ok(violations.some((v) => /chart .* is not under/.test(v)), violations.join("\n"));
+        assert.ok(violations.some((v) => /image quay\.io\/minio\/minio/.test(v)), violations.join("\n"));
+    });
+
     for (const ccu of [100, 1000, 5000, 10000, 20000]) {
         for (const federation of [false, true]) {
             it(`${ccu} CCU, federation ${federation ? "on" : "off"}, passes every policy`, async () => {
